@@ -1,0 +1,54 @@
+# The two commands a new machine needs are `make run` and `make test`; the rest are shortcuts.
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: install run test lint format bench demo services proto migrate clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v0
+
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo "web      http://127.0.0.1:8000/admin/   (health: /readyz, API docs: /api/docs/)"
+	@echo "flower   http://127.0.0.1:5555/"
+	@echo "grpc     127.0.0.1:50051"
+	$(VENV)/bin/honcho start -f Procfile
+
+test: install lint
+	bash scripts/system-deps.sh test
+	$(PY) -m pytest -p no:randomly
+
+lint: install
+	bash scripts/lint.sh
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: migrate
+	$(PY) -m bench
+
+demo: migrate
+	$(PY) manage.py simulate
+
+services:
+	bash scripts/services.sh start
+
+proto: install
+	bash proto/generate.sh
+
+clean:
+	rm -rf $(VENV) .hazelnut

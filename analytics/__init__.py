@@ -1,0 +1,1 @@
+"""Analytics fan-out: attributed installs and events forwarded to product analytics tools."""

@@ -1,0 +1,116 @@
+"""Admin of ad networks, network accounts and campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from attribution.models import AdNetwork, Campaign, NetworkAccount
+
+
+@admin.register(AdNetwork)
+class AdNetworkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "code",
+        "name",
+        "kind",
+    )
+    list_filter = ("kind",)
+    search_fields = (
+        "code",
+        "name",
+    )
+
+
+@admin.register(NetworkAccount)
+class NetworkAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "project",
+        "network",
+        "account_id",
+        "active",
+    )
+    list_filter = (
+        "network",
+        "active",
+    )
+    search_fields = (
+        "account_id",
+        "project__name",
+    )
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "name",
+        "display_id",
+        "project",
+        "network",
+        "install_count",
+        "click_count",
+        "active",
+        "created_at",
+    )
+    list_filter = (
+        "active",
+        "network",
+        "project",
+    )
+    search_fields = (
+        "name",
+        "display_id",
+        "ad_network_campaign_id",
+    )
+    filter_horizontal = ("store_listings",)
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ["project", "name", "display_id", "network", "domain", "active"]}),
+        (
+            "Redirects",
+            {
+                "fields": [
+                    "deeplink",
+                    "website",
+                    "android_web_redirect",
+                    "ios_web_redirect",
+                    "store_listings",
+                ]
+            },
+        ),
+        (
+            "Ad network ids",
+            {
+                "fields": [
+                    "ad_network_campaign_id",
+                    "group_name",
+                    "ad_set_id",
+                    "ad_set_name",
+                    "ad_creative_id",
+                    "ad_creative_name",
+                ]
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("project", "network")
+            .annotate(
+                install_total=Count("installs", distinct=True),
+                click_total=Count("clicks", distinct=True),
+            )
+        )
+
+    @admin.display(description="installs", ordering="install_total")
+    def install_count(self, campaign: Any) -> int:
+        return int(campaign.install_total)
+
+    @admin.display(description="clicks", ordering="click_total")
+    def click_count(self, campaign: Any) -> int:
+        return int(campaign.click_total)

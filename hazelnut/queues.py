@@ -1,0 +1,108 @@
+"""The registry of every Celery queue (and so every Kafka work topic) on the platform.
+
+Call sites name a queue through `Queue`, never a string, so the partitions, retention, producer
+and consumer of each topic are written down once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+_HOUR_MS = 3_600_000
+_DAY_MS = 24 * _HOUR_MS
+
+
+class Queue(StrEnum):
+    CLICKS = "clicks"
+    ATTRIBUTION = "attribution"
+    EVENTS = "events"
+    POSTBACKS = "postbacks"
+    ANALYTICS = "analytics"
+    MAINTENANCE = "maintenance"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    queue: Queue
+    partitions: int
+    retention_ms: int
+    producer: str
+    consumer: str
+    # Dotted task-name prefixes routed to this queue.
+    task_prefixes: tuple[str, ...]
+
+
+REGISTRY: dict[Queue, QueueSpec] = {
+    spec.queue: spec
+    for spec in (
+        QueueSpec(
+            Queue.CLICKS,
+            12,
+            7 * _DAY_MS,
+            "ingest: campaign links, web collector",
+            "attribution click pipeline",
+            ("attribution.clicks.",),
+        ),
+        QueueSpec(
+            Queue.ATTRIBUTION,
+            12,
+            7 * _DAY_MS,
+            "ingest: SDK init, handle-deeplink",
+            "attribution chain",
+            ("attribution.installs.", "attribution.strategies."),
+        ),
+        QueueSpec(
+            Queue.EVENTS,
+            12,
+            7 * _DAY_MS,
+            "ingest: trigger, capture-event, capture-payment, S2S",
+            "event handling",
+            ("attribution.events.",),
+        ),
+        QueueSpec(
+            Queue.POSTBACKS,
+            12,
+            7 * _DAY_MS,
+            "attribution and event handling",
+            "one task per postback delivery",
+            ("postbacks.",),
+        ),
+        QueueSpec(
+            Queue.ANALYTICS,
+            12,
+            7 * _DAY_MS,
+            "attribution and event handling",
+            "one task per analytics platform",
+            ("analytics.",),
+        ),
+        QueueSpec(
+            Queue.MAINTENANCE,
+            3,
+            1 * _DAY_MS,
+            "schedulers and operators",
+            "outbox relay, warehouse flushes, replays",
+            ("ingest.outbox.", "hazelnut."),
+        ),
+    )
+}
+
+
+def task_routes() -> dict[str, dict[str, str]]:
+    """Celery `task_routes`: each registered prefix to its queue."""
+    return {
+        f"{prefix}*": {"queue": spec.queue.value}
+        for spec in REGISTRY.values()
+        for prefix in spec.task_prefixes
+    }
+
+
+def broker_topic_options() -> dict[str, Any]:
+    """Kafka transport options: the partitions and retention of every work topic."""
+    return {
+        "topics": {
+            spec.queue.value: {"partitions": spec.partitions, "retention_ms": spec.retention_ms}
+            for spec in REGISTRY.values()
+        },
+    }
