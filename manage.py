@@ -7,15 +7,12 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazelnut.settings")
-    from hazelnut.config import ConfigError
+    from django.core.management import execute_from_command_line
 
-    try:
-        from django.core.management import execute_from_command_line
+    from hazelnut.config import settings_or_exit
 
-        execute_from_command_line(sys.argv)
-    except ConfigError as error:
-        sys.stderr.write(f"configuration error: {error}\n")
-        sys.exit(2)
+    settings_or_exit()
+    execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

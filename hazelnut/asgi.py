@@ -1,8 +1,14 @@
-"""ASGI entry point (uvicorn serves the API with it)."""
+"""ASGI entry point: settings checked, telemetry started, then the Django application."""
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
+from hazelnut import telemetry
+from hazelnut.config import settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazelnut.settings")
+settings_or_exit()
+telemetry.init(settings.SENTRY_DSN)
 application = get_asgi_application()

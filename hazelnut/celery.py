@@ -7,10 +7,15 @@ import os
 from celery import Celery
 
 from hazelnut import broker
+from hazelnut.config import settings_or_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazelnut.settings")
+settings_or_exit()
 broker.register()
 
 app = Celery("hazelnut")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["attribution", "postbacks", "analytics", "ingest", "hazelnut"])
+
+# Signal handlers (telemetry, log context, task metrics, liveness) for every worker process.
+import hazelnut.worker  # noqa: E402, F401

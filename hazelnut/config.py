@@ -85,3 +85,20 @@ class Env:
         if not parsed.hostname and not parsed.path:
             raise ConfigError(f"{name} names no host")
         return parsed
+
+
+def settings_or_exit() -> None:
+    """Load Django settings now; on a configuration error, exit with one line naming it.
+
+    Entry points (web, workers, manage.py) call this so a bad deploy reads as a message, not a
+    traceback from wherever settings happened to be touched first.
+    """
+    import sys
+
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - touching a setting loads them all
+    except ConfigError as error:
+        sys.stderr.write(f"configuration error: {error}\n")
+        raise SystemExit(2) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hazelnut.config import Env
@@ -18,3 +19,9 @@ STATE_DIR = Path(ENV.str("HAZELNUT_STATE_DIR", str(BASE_DIR / ".hazelnut")))
 def required_in_production(name: str) -> None:
     if PRODUCTION:
         ENV.str(name)
+
+
+# Web and worker processes share one directory of Prometheus samples (read by /metrics). It
+# must be set before prometheus_client is first imported, which is why it lives here.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(STATE_DIR / "metrics"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
