@@ -8,6 +8,7 @@ from hazelnut.celery import app
 
 FORWARD_INSTALL = "analytics.fanout.install"
 FORWARD_EVENT = "analytics.fanout.event"
+DELIVER = "analytics.deliver"
 
 
 def forward_install(install_id: int) -> None:

@@ -2,7 +2,9 @@
 
 It fixes the dotted name, checks that the name routes to a registered queue, turns on retries
 only for the named transient errors (exponential backoff with jitter, capped), and keeps results
-off: no task on the platform has its result read.
+off: no task on the platform has its result read. Every task body ends by flushing the
+warehouse buffers of its process, so a message is acknowledged (acks_late) only after the rows
+it produced are durable.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from celery import Task
 
 from hazelnut.celery import app
 from hazelnut.queues import REGISTRY, Queue
+from hazelnut.warehouse import flush_after
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,12 +37,11 @@ def task(
     bind: bool = False,
 ) -> Callable[[F], Task]:
     """Declare a platform task named `name` (dotted, prefix decides the queue)."""
-    queue = _queue_for(name)
+    _queue_for(name)  # fail at import when the name routes nowhere; task_routes does the routing
 
     def decorate(function: F) -> Task:
         options: dict[str, Any] = {
             "name": name,
-            "queue": queue.value,
             "bind": bind,
             "ignore_result": True,
             "acks_late": True,
@@ -52,6 +54,6 @@ def task(
                 retry_jitter=True,
                 max_retries=max_retries,
             )
-        return app.task(**options)(function)  # type: ignore[no-any-return]
+        return app.task(**options)(flush_after(function))  # type: ignore[no-any-return]
 
     return decorate

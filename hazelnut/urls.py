@@ -13,5 +13,8 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("attribution.urls")),
+    path("", include("postbacks.urls")),
+    # Last: the HTTP edge ends with the campaign-link catch-all.
     path("", include("ingest.urls")),
 ]

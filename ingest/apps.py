@@ -1,5 +1,25 @@
+"""Ingest: the HTTP edge (SDK, server-to-server, web collector, campaign links).
+
+It authenticates, validates and publishes work to the queues; it owns no domain logic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _outbox_check() -> dict[str, Any]:
+    from ingest import outbox
+
+    return {"depth": outbox.depth()}
 
 
 class IngestConfig(AppConfig):
     name = "ingest"
+
+    def ready(self) -> None:
+        from hazelnut import health
+
+        health.register_check("outbox", _outbox_check)

@@ -1,4 +1,7 @@
-"""In-app events: payments and custom events, each stored once per its dedup key."""
+"""In-app events: payments and custom events, each stored once per its dedup key.
+
+Event names are stored NFC-normalised so the same name typed in NFD groups together.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +48,17 @@ class Payment(models.Model):
     amount = models.DecimalField(max_digits=18, decimal_places=4)
     currency = models.CharField(max_length=3, default="USD")
     event_data = models.JSONField(null=True, blank=True)
-    occurred_at = models.DateTimeField()
+    # Kept so a payment that arrives before its install is linked when the install appears.
+    install_instance_id = models.CharField(max_length=64, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(
+        help_text="Effective time: the device's, unless ahead of us."
+    )
+    client_occurred_at = models.DateTimeField(
+        null=True, blank=True, help_text="The time the device stamped, kept as sent."
+    )
+    # Stored before its install finished attribution: waits for the install to hand over its
+    # campaign, then goes to the warehouse and the networks.
+    parked = models.BooleanField(default=False, db_index=True)
     received_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
 
@@ -70,7 +83,16 @@ class CustomEvent(models.Model):
     event_id = models.CharField(max_length=200, blank=True)
     name = models.CharField(max_length=500)
     data = models.JSONField(null=True, blank=True)
-    occurred_at = models.DateTimeField()
+    install_instance_id = models.CharField(max_length=64, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(
+        help_text="Effective time: the device's, unless ahead of us."
+    )
+    client_occurred_at = models.DateTimeField(
+        null=True, blank=True, help_text="The time the device stamped, kept as sent."
+    )
+    # Stored before its install finished attribution: waits for the install to hand over its
+    # campaign, then goes to the warehouse and the networks.
+    parked = models.BooleanField(default=False, db_index=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

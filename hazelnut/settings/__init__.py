@@ -8,5 +8,6 @@ from hazelnut.settings.api import *  # noqa: F403
 from hazelnut.settings.celery import *  # noqa: F403
 from hazelnut.settings.core import *  # noqa: F403
 from hazelnut.settings.database import *  # noqa: F403
+from hazelnut.settings.domain import *  # noqa: F403
 from hazelnut.settings.observability import *  # noqa: F403
 from hazelnut.settings.services import *  # noqa: F403

@@ -27,7 +27,9 @@ CELERY_RESULT_BACKEND: str | None = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# "sent" events would double every publish on the ingest hot path; Flower sees tasks from the
+# worker-side events (received, started, succeeded) all the same.
+CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_TASK_ROUTES = task_routes()
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

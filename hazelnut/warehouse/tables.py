@@ -22,6 +22,9 @@ class Table:
     columns: tuple[Column, ...]
     time_column: str
     order_by: tuple[str, ...]
+    # ClickHouse keeps the row with the highest value of this column per ORDER BY key
+    # (ReplacingMergeTree); the SQL backend replaces rows itself. None: plain append.
+    version_column: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -82,6 +85,8 @@ PAGE_VIEWS = Table(
     ("project_id", "occurred_at"),
 )
 
+# One row per attribution: a first install, a reinstall (is_reinstall) or a re-engagement
+# (is_reengagement, with installed_at = the moment of the re-engagement). Organic: campaign_id 0.
 INSTALLS = Table(
     "installs",
     _columns("""
@@ -104,6 +109,10 @@ INSTALLS = Table(
     ("project_id", "installed_at"),
 )
 
+# kind: signup, payment, payment_removed or custom. event_key identifies the event for
+# deduplication ("signup:<user identity id>", "payment:<payment id>", "custom:<event id>"); a
+# payment_removed row repeats its payment's event_key, amount and occurred_at. install_id and
+# installed_at are the install's, for retention; payment rows are completed payments only.
 USER_EVENTS = Table(
     "user_events",
     _columns("""
@@ -119,6 +128,7 @@ USER_EVENTS = Table(
         currency String
         occurred_at DateTime
         installed_at DateTime
+        platform String
     """),
     "occurred_at",
     ("project_id", "occurred_at"),
@@ -158,7 +168,49 @@ ANALYTICS_DELIVERIES = Table(
     ("project_id", "attempted_at"),
 )
 
+# Materialized by `Warehouse.rollup()`: one row per (project, day, campaign), recomputed whole.
+CAMPAIGN_DAILY = Table(
+    "campaign_daily",
+    _columns("""
+        project_id UInt64
+        day Date
+        campaign_id UInt64
+        clicks UInt64
+        installs UInt64
+        reinstalls UInt64
+        reengagements UInt64
+        signups UInt64
+        payments Int64
+        revenue Decimal
+        d1_retained UInt64
+        d7_retained UInt64
+        computed_at DateTime
+    """),
+    "day",
+    ("project_id", "day", "campaign_id"),
+    version_column="computed_at",
+)
+
+# Results of `manage.py whatif_windows`: one row per install and run, apart from live data.
+WHATIF_INSTALLS = Table(
+    "whatif_installs",
+    _columns("""
+        run_id String
+        project_id UInt64
+        install_id UInt64
+        installed_at DateTime
+        click_lookback_hours UInt32
+        probabilistic_window_hours UInt32
+        live_campaign_id UInt64
+        whatif_campaign_id UInt64
+        whatif_rule String
+        computed_at DateTime
+    """),
+    "installed_at",
+    ("project_id", "run_id", "install_id"),
+)
+
+EVENT_TABLES = (CLICKS, PAGE_VIEWS, INSTALLS, USER_EVENTS, POSTBACK_ATTEMPTS, ANALYTICS_DELIVERIES)
 TABLES: dict[str, Table] = {
-    table.name: table
-    for table in (CLICKS, PAGE_VIEWS, INSTALLS, USER_EVENTS, POSTBACK_ATTEMPTS, ANALYTICS_DELIVERIES)
+    table.name: table for table in (*EVENT_TABLES, CAMPAIGN_DAILY, WHATIF_INSTALLS)
 }

@@ -1,0 +1,1 @@
+"""In-app events after the install: signups, payments, custom events, and SKAN values."""

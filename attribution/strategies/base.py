@@ -1,0 +1,83 @@
+"""What every strategy sees (`InstallContext`), what it returns (`Candidate`s) and its protocol.
+
+Tiers decide between candidates: 1 = install-referrer signals (Play, Meta referrers), 2 =
+deterministic (device id, click id, a network's own claim via its API), 3 = probabilistic (IP
++ platform + OS version). A candidate and a strategy's notes are plain JSON so they can be kept
+in the install's decision trace and handed between tasks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from attribution.referrer import PlayReferrer
+
+TIER_REFERRER = 1
+TIER_DETERMINISTIC = 2
+TIER_PROBABILISTIC = 3
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Look-back windows in seconds (from the Project's fields)."""
+
+    click_lookback: int
+    probabilistic: int
+    view_through: int
+    reinstall: int
+
+
+@dataclass(frozen=True)
+class InstallContext:
+    project_id: int
+    install_id: int
+    install_instance_id: str
+    platform: str  # IOS / ANDROID (upper case) or the SDK's value
+    at: datetime
+    gaid: str | None
+    idfa: str | None
+    idfv: str | None
+    ip: str | None
+    os_version: str
+    device_data: dict[str, Any]
+    referrer: PlayReferrer
+    windows: Windows
+
+
+@dataclass(frozen=True)
+class Candidate:
+    strategy: str
+    tier: int
+    matched_by: str
+    network: str = ""
+    campaign_id: int | None = None
+    touched_at: float | None = None  # epoch seconds of the click / view, when known
+    click_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Candidate:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A strategy's answer: its candidates and what it saw (for the decision trace)."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Strategy(Protocol):
+    name: str
+    external: bool
+
+    def can_handle(self, context: InstallContext) -> bool: ...
+
+    def run(self, context: InstallContext) -> Outcome: ...

@@ -1,0 +1,89 @@
+"""Matching an install to our own clicks in the Redis click store: by advertising id (GAID,
+IDFA) or by the click id the referrer carried back (deterministic, tier 2); else by IP with the
+same platform and OS version inside the probabilistic window (tier 3).
+
+A browser click and an app install never share a user agent, so the probabilistic rule compares
+only what both sides can state: platform and OS version (case C11). Impressions (view-through)
+only count inside the view-through window, and only on device ids.
+"""
+
+from __future__ import annotations
+
+from attribution import clickstore
+from attribution.strategies.base import (
+    TIER_DETERMINISTIC,
+    TIER_PROBABILISTIC,
+    Candidate,
+    InstallContext,
+    Outcome,
+)
+from attribution.useragent import same_os_version
+
+
+class ClickMatch:
+    name = "click_match"
+    external = False
+
+    def can_handle(self, context: InstallContext) -> bool:
+        return bool(context.gaid or context.idfa or context.ip or context.referrer.click_id)
+
+    def run(self, context: InstallContext) -> Outcome:
+        windows = context.windows
+        found = clickstore.find(
+            clickstore.Lookup(
+                project_id=context.project_id,
+                at=context.at,
+                gaid=context.gaid,
+                idfa=context.idfa,
+                ip=context.ip,
+                click_id=context.referrer.click_id,
+                device_window_seconds=windows.click_lookback,
+                ip_window_seconds=windows.probabilistic,
+            )
+        )
+        now = context.at.timestamp()
+        candidates = [
+            self._candidate(c, TIER_DETERMINISTIC, "device_id")
+            for c in found.by_device
+            if not c.is_view or now - c.clicked_at <= windows.view_through
+        ]
+        by_id = found.by_click_id
+        if by_id and not by_id.is_view and 0 <= now - by_id.clicked_at <= windows.click_lookback:
+            candidates.append(self._candidate(by_id, TIER_DETERMINISTIC, "click_id"))
+        rejected = []
+        for click in found.by_ip:
+            if click.is_view:
+                continue
+            if self._fits(context, click):
+                candidates.append(self._candidate(click, TIER_PROBABILISTIC, "ip_ua_probabilistic"))
+            else:
+                rejected.append(
+                    {
+                        "click_id": click.click_id,
+                        "platform": click.platform,
+                        "os_version": click.os_version,
+                    }
+                )
+        return Outcome(
+            candidates,
+            note=f"{len(candidates)} candidate clicks",
+            details={"rejected_ip_clicks": rejected} if rejected else {},
+        )
+
+    @staticmethod
+    def _fits(context: InstallContext, click: clickstore.StoredClick) -> bool:
+        return click.platform == context.platform.upper() and same_os_version(
+            click.os_version, context.os_version
+        )
+
+    def _candidate(self, click: clickstore.StoredClick, tier: int, matched_by: str) -> Candidate:
+        return Candidate(
+            strategy=self.name,
+            tier=tier,
+            matched_by=matched_by,
+            network=click.network,
+            campaign_id=click.campaign_id,
+            touched_at=click.clicked_at,
+            click_id=click.click_id,
+            details={"is_view": click.is_view, "row_id": click.row_id},
+        )

@@ -1,0 +1,35 @@
+"""Knobs of the attribution engine, the event pipeline and the delivery machinery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hazelnut.settings.runtime import ENV
+
+# Attribution
+HAZELNUT_CLICK_STORE_TTL_DAYS = ENV.int("HAZELNUT_CLICK_STORE_TTL_DAYS", 30)
+HAZELNUT_APPLE_ADSERVICES_URL = ENV.str(
+    "HAZELNUT_APPLE_ADSERVICES_URL", "https://api-adservices.apple.com/api/v1/"
+)
+HAZELNUT_APPLE_RETRY_SECONDS = ENV.int("HAZELNUT_APPLE_RETRY_SECONDS", 5)
+HAZELNUT_GOOGLE_ADS_ATTEMPTS = ENV.int("HAZELNUT_GOOGLE_ADS_ATTEMPTS", 3)
+# Per-network windows over the project's: {"META": {"click_lookback_hours": 168, ...}}.
+HAZELNUT_NETWORK_WINDOWS: dict[str, dict[str, int]] = {}
+
+# Ingest: a web request waits for the broker to confirm each publish (else: the outbox).
+HAZELNUT_PUBLISH_CONFIRMED = ENV.bool("HAZELNUT_PUBLISH_CONFIRMED", True)
+
+# Postbacks
+HAZELNUT_POSTBACK_TIMEOUT_SECONDS = ENV.int("HAZELNUT_POSTBACK_TIMEOUT_SECONDS", 10)
+HAZELNUT_POSTBACK_BATCHING = ENV.bool("HAZELNUT_POSTBACK_BATCHING", True)
+HAZELNUT_POSTBACK_RATE_PER_SECOND = ENV.int("HAZELNUT_POSTBACK_RATE_PER_SECOND", 200)
+
+# Periodic work (celery beat, the `beat` process of the Procfile).
+CELERY_BEAT_SCHEDULE = {
+    "postbacks-sweep": {"task": "postbacks.sweep", "schedule": timedelta(minutes=1)},
+    "events-adopt-parked": {
+        "task": "attribution.events.adopt_parked",
+        "schedule": timedelta(minutes=5),
+    },
+    "outbox-relay": {"task": "ingest.outbox.relay", "schedule": timedelta(seconds=30)},
+}

@@ -1,0 +1,57 @@
+"""Reading a request body: raw bytes first (they are what a signature covers), then JSON.
+
+Numbers with a fraction are parsed as Decimal so money never passes through a float; NaN and
+Infinity are refused because no client has a reason to send them.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.http.request import RawPostDataException
+
+from ingest.errors import ApiError, bad_request
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def raw_body(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> bytes:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    try:
+        data = request.body
+    except RawPostDataException:  # pragma: no cover - body already streamed by a parser
+        raise bad_request("invalid_body", "The request body could not be read.") from None
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"Request body is larger than {limit // 1024} KB.")
+
+
+def parse_object(data: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 saying what is wrong with it."""
+    if not data.strip():
+        raise bad_request("invalid_json", "Request body is empty; a JSON object is required.")
+    try:
+        value = json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("invalid_json", "Request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise bad_request("invalid_json", "Request body must be a JSON object.")
+    return value
+
+
+def read_object(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> tuple[bytes, dict[str, Any]]:
+    data = raw_body(request, limit)
+    return data, parse_object(data)

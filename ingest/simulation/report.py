@@ -1,0 +1,273 @@
+"""The simulator's verdict: what was sent, what the platform stored and attributed, how fast,
+which postbacks went out, and every request that was not answered as a client expects.
+
+`build()` reads the database once the pipeline has drained and returns a plain dict (the bench
+reuses it); `render()` turns it into the text `manage.py simulate` prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from attribution.models import Campaign, CustomEvent, Install, Payment, UserIdentity
+from ingest.simulation.client import Exchange
+from ingest.simulation.drain import Drained, chunks
+from ingest.simulation.fakes import OutsideWorld
+from ingest.simulation.ledger import Ledger
+from ingest.simulation.plan import PAID_KINDS
+from postbacks.models import Delivery
+
+# The tier each journey kind should be won at (attribution.strategies.base).
+TIERS = {
+    "meta_referrer": "tier 1 referrer",
+    "link_play_referrer": "tier 1 referrer",
+    "apple_search_ads": "tier 2 deterministic",
+    "link_ip_match": "tier 3 probabilistic",
+    "organic": "organic",
+    "reinstall": "organic reinstall",
+}
+
+
+def build(
+    project_id: int,
+    ledger: Ledger,
+    exchanges: list[Exchange],
+    drained: Drained,
+    world: OutsideWorld,
+    since: datetime,
+    send_seconds: float,
+) -> dict[str, Any]:
+    sent = {s.install_instance_id: s for s in ledger.installs}
+    installs = _installs(project_id, list(sent))
+    campaigns = dict(Campaign.objects.filter(project_id=project_id).values_list("id", "name"))
+    latencies = sorted(
+        i.attributed_at.timestamp() - sent[i.install_instance_id].sent_at
+        for i in installs
+        if i.attributed_at is not None
+    )
+    failures = [e for e in exchanges if not _acceptable(e)]
+    done = [i.attributed_at.timestamp() for i in installs if i.attributed_at is not None]
+    first_sent = min((s.sent_at for s in sent.values()), default=0.0)
+    window = (max(done) - first_sent) if done else 0.0
+    return {
+        "installs_sent": len(sent),
+        "installs_accepted": sum(s.accepted for s in sent.values()),
+        "installs_stored": len(installs),
+        "installs_attributed": drained.attributed,
+        "paid_installs": sum(i.attribution_type == "INORGANIC" for i in installs),
+        "reinstalls_sent": sum(s.reinstall for s in sent.values()),
+        "reinstalls_detected": sum(i.is_reinstall for i in installs),
+        "send_seconds": round(send_seconds, 2),
+        "drain_seconds": round(drained.seconds, 2),
+        "drain_timed_out": drained.timed_out,
+        "drain_stalled": drained.stalled,
+        "open_deliveries": drained.open_deliveries,
+        "by_source": _by_source(installs, campaigns),
+        "match_by_kind": _match_by_kind(installs, sent),
+        "latency_seconds": _percentiles(latencies),
+        "attributed_per_second": round(len(done) / window, 2) if window > 0 else None,
+        "request_latency_ms": _request_latency(exchanges),
+        "events": _events(project_id, ledger, since),
+        "postbacks": _postbacks(project_id, since),
+        "postbacks_received_by_fakes": dict(world.received),
+        "apple_calls": world.apple_calls,
+        "requests": dict(Counter(e.route for e in exchanges if e.final)),
+        "not_2xx": [_describe(e) for e in failures],
+        "final_failures": sum(e.final for e in failures),
+        "findings": dict(ledger.findings),
+    }
+
+
+def passed(result: dict[str, Any]) -> bool:
+    return result["installs_stored"] == result["installs_sent"] and not result["not_2xx"]
+
+
+def _installs(project_id: int, instance_ids: list[str]) -> list[Install]:
+    found: list[Install] = []
+    for part in chunks(instance_ids):
+        found.extend(
+            Install.objects.filter(project_id=project_id, install_instance_id__in=part).only(
+                "install_instance_id",
+                "status",
+                "attribution_type",
+                "source",
+                "campaign_id",
+                "network_code",
+                "is_reinstall",
+                "attributed_at",
+            )
+        )
+    return found
+
+
+def _acceptable(exchange: Exchange) -> bool:
+    if exchange.status is None:
+        return False
+    if exchange.route == "/<display_id>":
+        return 200 <= exchange.status < 400  # a link answers with a redirect
+    return 200 <= exchange.status < 300
+
+
+def _describe(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "request": f"{exchange.method} {exchange.route}",
+        "status": exchange.status,
+        "error": exchange.error,
+        "body": exchange.body,
+        "retried": not exchange.final,
+    }
+
+
+def _by_source(installs: list[Install], campaigns: dict[int, str]) -> list[dict[str, Any]]:
+    groups: Counter[tuple[str, str, str]] = Counter()
+    for install in installs:
+        campaign = campaigns.get(install.campaign_id or 0, "-") if install.campaign_id else "-"
+        groups[(install.attribution_type, install.source or "-", campaign)] += 1
+    return [
+        {"type": kind, "source": source, "campaign": campaign, "installs": n}
+        for (kind, source, campaign), n in sorted(groups.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def _match_by_kind(installs: list[Install], sent: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per journey kind: how many installs ended on the campaign they should, and via which
+    strategy. Organic kinds match when they stayed organic."""
+    rows: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"sent": 0, "matched": 0, "via": Counter()}
+    )
+    for install in installs:
+        planned = sent[install.install_instance_id]
+        row = rows[planned.kind]
+        row["sent"] += 1
+        row["via"][install.source or "-"] += 1
+        if planned.kind in PAID_KINDS:
+            row["matched"] += install.campaign_id == planned.expected_campaign_id
+        else:
+            row["matched"] += install.attribution_type == "ORGANIC"
+    return [
+        {"kind": kind, "sent": row["sent"], "matched": row["matched"],
+         "rate": round(row["matched"] / row["sent"], 3) if row["sent"] else None,
+         "via": dict(row["via"])}
+        for kind, row in sorted(rows.items())
+    ]  # fmt: skip
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    def at(pct: float) -> float | None:
+        if not values:
+            return None
+        return round(values[min(len(values) - 1, int(pct / 100 * len(values)))], 3)
+
+    return {"p50": at(50), "p90": at(90), "p99": at(99), "max": at(100)}
+
+
+def _request_latency(exchanges: list[Exchange]) -> dict[str, dict[str, float | None]]:
+    by_route: dict[str, list[float]] = defaultdict(list)
+    for exchange in exchanges:
+        by_route[exchange.route].append(exchange.latency_s * 1000)
+    return {route: _percentiles(sorted(values)) for route, values in by_route.items()}
+
+
+def _events(project_id: int, ledger: Ledger, since: datetime) -> dict[str, dict[str, int]]:
+    sent_payments = (
+        ledger.calls["/api/client/capture-payment"] + ledger.calls["/api/v1/capture-payment"]
+    )
+    return {
+        "signups": {
+            "sent": ledger.calls["/api/client/trigger"],
+            "stored": UserIdentity.objects.filter(
+                project_id=project_id, created_at__gte=since
+            ).count(),
+        },
+        "payments": {
+            "sent": sent_payments,
+            "stored": Payment.objects.filter(project_id=project_id, received_at__gte=since).count(),
+        },
+        "custom_events": {
+            "sent": ledger.calls["/api/client/capture-event"],
+            "stored": CustomEvent.objects.filter(
+                project_id=project_id, received_at__gte=since
+            ).count(),
+        },
+    }
+
+
+def _postbacks(project_id: int, since: datetime) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = defaultdict(dict)
+    rows = Delivery.objects.filter(project_id=project_id, created_at__gte=since).values_list(
+        "destination", "state"
+    )
+    for destination, state in rows:
+        table[destination][state] = table[destination].get(state, 0) + 1
+    return dict(table)
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = [
+        "",
+        "== Simulation report ==",
+        f"installs sent {result['installs_sent']}  accepted {result['installs_accepted']}  "
+        f"stored {result['installs_stored']}  attributed {result['installs_attributed']}  "
+        f"paid {result['paid_installs']}",
+        f"reinstalls sent {result['reinstalls_sent']}  detected {result['reinstalls_detected']}",
+        f"sending took {result['send_seconds']} s, draining {result['drain_seconds']} s"
+        + _drain_note(result),
+        "",
+        "Installs by source and campaign:",
+    ]
+    lines += [
+        f"  {r['installs']:>6}  {r['type']:<10} {r['source']:<28} {r['campaign']}"
+        for r in result["by_source"]
+    ]
+    lines += ["", "Match rate per tier (journey kind: expected campaign, or organic):"]
+    lines += [
+        f"  {r['kind']:<20} {TIERS.get(r['kind'], ''):<22} {r['matched']:>5}/{r['sent']:<5}"
+        f" {_pct(r['rate'])}  via {r['via']}"
+        for r in result["match_by_kind"]
+    ]
+    lat = result["latency_seconds"]
+    lines += [
+        "",
+        "End-to-end latency, init sent -> attributed (s): "
+        + "  ".join(f"{k} {v}" for k, v in lat.items()),
+        f"Installs attributed per second (first sent -> last attributed): "
+        f"{result['attributed_per_second']}",
+        "",
+        "Events sent / stored: "
+        + "  ".join(f"{k} {v['sent']}/{v['stored']}" for k, v in result["events"].items()),
+        "",
+        "Postbacks by destination (delivery states):",
+    ]
+    lines += [f"  {d:<20} {states}" for d, states in sorted(result["postbacks"].items())] or [
+        "  none"
+    ]
+    lines.append(f"  received by the local fakes: {result['postbacks_received_by_fakes']}")
+    lines += ["", "Requests (final answers): " + str(result["requests"])]
+    failures = result["not_2xx"]
+    lines.append(f"Requests not answered 2xx: {len(failures)}")
+    lines += [
+        f"  {f['request']} -> {f['status'] or f['error']}{' (retried)' if f['retried'] else ''}"
+        f" {f['body'][:160]}"
+        for f in failures[:50]
+    ]
+    if len(failures) > 50:
+        lines.append(f"  ... and {len(failures) - 50} more")
+    if result["findings"]:
+        lines += ["", "Findings:"] + [f"  {k}: {v}" for k, v in result["findings"].items()]
+    verdict = "PASS" if passed(result) else "FAIL"
+    lines += ["", f"Result: {verdict} (installs stored == sent, every request answered 2xx)"]
+    return "\n".join(lines)
+
+
+def _drain_note(result: dict[str, Any]) -> str:
+    if result["drain_stalled"]:
+        return f"  (gave up: {result['open_deliveries']} postback deliveries stopped moving)"
+    if result["drain_timed_out"]:
+        return f"  (TIMED OUT with {result['open_deliveries']} deliveries open)"
+    return ""
+
+
+def _pct(rate: float | None) -> str:
+    return "  n/a" if rate is None else f"{rate * 100:5.1f}%"

@@ -1,0 +1,196 @@
+"""What the traffic needs in the database before it is sent, set up idempotently.
+
+For the project under test: an Android and an iOS store listing (the Android one with a Meta
+install referrer key), the campaigns links are clicked on, a Meta campaign and an Apple Search
+Ads campaign registered under the networks' own ids (so referrer and Apple answers resolve to
+them), and network accounts owned by the simulator that aim Apple's attribution API, Google's
+claim API and the networks' conversion endpoints at the local fakes. The accounts are switched
+off again when the run ends, so the project does not keep calling a fake that is gone.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management import call_command
+from django.db import transaction
+
+from attribution.models import AdNetwork, App, Campaign, NetworkAccount, Platform, Project
+from ingest.simulation.client import Signing
+from ingest.simulation.fakes import OutsideWorld
+from ingest.simulation.referrers import new_meta_key
+
+SIMULATOR_ACCOUNT = "hazelnut-simulator"
+META_CAMPAIGN_GROUP = "238500"
+APPLE_CAMPAIGN = "54200"
+POSTBACK_NETWORKS = ("META", "GOOGLE", "TIKTOK", "SNAPCHAT")
+_NETWORK_NAMES = {
+    "META": "Meta Ads",
+    "GOOGLE": "Google Ads",
+    "TIKTOK": "TikTok Ads",
+    "SNAPCHAT": "Snapchat Ads",
+    "APPLE_SEARCH_ADS": "Apple Search Ads",
+}
+
+
+@dataclass(frozen=True)
+class LinkCampaign:
+    id: int
+    display_id: str
+    name: str
+    network: str  # network code or "" for owned media
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str
+    server_key: str
+    signing: Signing | None
+
+
+@dataclass(frozen=True)
+class Stage:
+    project_id: int
+    credentials: Credentials
+    link_campaigns: tuple[LinkCampaign, ...]
+    meta_campaign: LinkCampaign
+    meta_campaign_group_id: str
+    meta_key: str
+    apple_campaign: LinkCampaign
+    apple_campaign_id: str
+    apple_ad_group_id: str
+    android_bundle: str
+    ios_bundle: str
+
+
+def demo_credentials() -> Credentials:
+    """The demo project's secrets, creating it the way `make run` does when it is missing."""
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    demo = json.loads(out.getvalue())
+    signing = None
+    if demo.get("signing_key_id") and demo.get("signing_secret"):
+        signing = Signing(demo["signing_key_id"], demo["signing_secret"])
+    return Credentials(demo["token"], demo.get("server_api_key", ""), signing)
+
+
+@transaction.atomic
+def prepare(credentials: Credentials, world: OutsideWorld) -> Stage:
+    project = Project.objects.filter(token=credentials.token).first()
+    if project is None:
+        raise LookupError("no project has this token")
+    android = _app(project, Platform.ANDROID)
+    ios = _app(project, Platform.IOS)
+    if not android.meta_install_referrer_key:
+        android.meta_install_referrer_key = new_meta_key()
+        android.save(update_fields=["meta_install_referrer_key"])
+    meta_id = f"{META_CAMPAIGN_GROUP}{project.pk:06d}"
+    apple_id = f"{APPLE_CAMPAIGN}{project.pk:04d}"
+    meta = _network_campaign(project, "META", meta_id, "Meta - install referrer")
+    apple = _network_campaign(project, "APPLE_SEARCH_ADS", apple_id, "Apple Search Ads - brand")
+    for campaign in (meta, apple):
+        campaign.store_listings.add(android, ios)
+    _aim_accounts(project, world)
+    links = tuple(
+        _ref(c)
+        for c in Campaign.objects.select_related("network")
+        .filter(project=project, active=True)
+        .exclude(pk__in=[meta.pk, apple.pk])
+        .order_by("display_id")
+    )
+    if not links:
+        created = _link_campaign(project)
+        created.store_listings.add(android, ios)
+        links = (_ref(created),)
+    return Stage(
+        project_id=project.pk,
+        credentials=credentials,
+        link_campaigns=links,
+        meta_campaign=_ref(meta),
+        meta_campaign_group_id=meta_id,
+        meta_key=android.meta_install_referrer_key,
+        apple_campaign=_ref(apple),
+        apple_campaign_id=apple_id,
+        apple_ad_group_id=f"{apple_id}1",
+        android_bundle=android.bundle_id,
+        ios_bundle=ios.bundle_id,
+    )
+
+
+def release(project_id: int) -> None:
+    """Switch the simulator's network accounts off: their fakes stop with the run."""
+    NetworkAccount.objects.filter(project_id=project_id, account_id=SIMULATOR_ACCOUNT).update(
+        active=False
+    )
+
+
+def _ref(campaign: Campaign) -> LinkCampaign:
+    return LinkCampaign(
+        campaign.pk, campaign.display_id, campaign.name, campaign.network_code or ""
+    )
+
+
+def _network(code: str) -> AdNetwork:
+    network, _ = AdNetwork.objects.get_or_create(
+        code=code, defaults={"name": _NETWORK_NAMES.get(code, code), "kind": "SAN"}
+    )
+    return network
+
+
+def _app(project: Project, platform: str) -> App:
+    app = App.objects.filter(project=project, platform=platform).order_by("id").first()
+    if app is None:
+        bundle = f"com.hazelnut.simulated{project.pk}"
+        app = App.objects.create(
+            project=project, platform=platform, name=project.name, bundle_id=bundle,
+            store_id="1234567890" if platform == Platform.IOS else "",
+        )  # fmt: skip
+    return app
+
+
+def _network_campaign(project: Project, code: str, network_id: str, name: str) -> Campaign:
+    campaign = Campaign.objects.filter(
+        project=project, network__code=code, ad_network_campaign_id=network_id
+    ).first()
+    if campaign is not None:
+        return campaign
+    return Campaign.objects.create(
+        project=project,
+        display_id=f"sim{project.pk}-{code.lower().replace('_', '-')}",
+        name=name,
+        network=_network(code),
+        ad_network_campaign_id=network_id,
+        deeplink=f"demo://campaign/{code.lower()}",
+    )
+
+
+def _link_campaign(project: Project) -> Campaign:
+    campaign, _ = Campaign.objects.get_or_create(
+        display_id=f"sim{project.pk}-google-search",
+        defaults={"project": project, "name": "Google search (simulated)",
+                  "network": _network("GOOGLE"), "deeplink": "demo://campaign/google",
+                  "website": "https://example.com/app"},
+    )  # fmt: skip
+    return campaign
+
+
+def _aim_accounts(project: Project, world: OutsideWorld) -> None:
+    wanted: dict[str, dict[str, str]] = {
+        "APPLE_SEARCH_ADS": {"base_url": world.apple_url},
+        "META": {"dataset_id": "1234567890", "access_token": "sim-token",
+                 "endpoint": world.network_url("meta")},
+        "GOOGLE": {"dev_token": "sim-dev-token", "link_id": "SIMLINKID",
+                   "endpoint": world.network_url("google"), "base_url": world.google_claims_url},
+        "TIKTOK": {"access_token": "sim-token", "tiktok_app_id": "7000000000",
+                   "endpoint": world.network_url("tiktok")},
+        "SNAPCHAT": {"snap_app_id": "sim-snap-app", "access_token": "sim-token",
+                     "endpoint": world.network_url("snapchat")},
+    }  # fmt: skip
+    for code, credentials in wanted.items():
+        defaults: dict[str, Any] = {"credentials": credentials, "active": True}
+        NetworkAccount.objects.update_or_create(
+            project=project, network=_network(code), account_id=SIMULATOR_ACCOUNT, defaults=defaults
+        )

@@ -1,0 +1,1 @@
+"""The HTTP edge's views, one module per family of routes."""

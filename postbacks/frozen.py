@@ -1,0 +1,91 @@
+"""The request a delivery sends, frozen when the delivery is created.
+
+Every attempt replays exactly these bytes, so a receiver that saw the first try can recognise a
+retry (same body, same delivery id header). Nothing here may depend on the time of sending.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+
+@dataclass(frozen=True)
+class FrozenRequest:
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    # Which classifier reads the answer (a network or platform code); "" is plain HTTP rules.
+    classifier: str = ""
+    # Where the URL came from a customer and must pass the private-address guard.
+    guarded: bool = False
+    # Logged instead of the URL: network URLs carry tokens in their query strings.
+    label: str = field(default="")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": [list(pair) for pair in self.headers],
+            "body": self.body,
+            "classifier": self.classifier,
+            "guarded": self.guarded,
+            "label": self.label,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FrozenRequest:
+        return cls(
+            method=str(data["method"]),
+            url=str(data["url"]),
+            headers=tuple((str(k), str(v)) for k, v in data.get("headers", [])),
+            body=str(data.get("body", "")),
+            classifier=str(data.get("classifier", "")),
+            guarded=bool(data.get("guarded", False)),
+            label=str(data.get("label", "")),
+        )
+
+    def body_bytes(self) -> bytes:
+        return self.body.encode("utf-8")
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+def json_body(payload: Any) -> str:
+    """Compact, key-ordered JSON: the same payload always gives the same bytes."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    if not params:
+        return url
+    separator = "&" if "?" in url else "?"
+    return url + separator + urlencode(params)
+
+
+JSON_HEADERS: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A delivery that must not be sent, with the reason kept on the delivery row."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    """One delivery to create: where to, for which event, under which idempotency key."""
+
+    project_id: int
+    destination: str
+    event_kind: str
+    event_name: str
+    idempotency_key: str
+    subject: dict[str, Any]
+    request: FrozenRequest | Skip

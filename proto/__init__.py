@@ -1,0 +1,1 @@
+"""gRPC contracts (the .proto files), their generated modules, and the server that hosts them."""

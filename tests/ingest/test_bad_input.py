@@ -1,0 +1,152 @@
+"""Bad input gets a 4xx envelope that says what is wrong, and nothing is published."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.ingest.conftest import Api, Published
+
+PAYMENT = {
+    "user_id": "user-1",
+    "payment_id": "T-1",
+    "amount": 1.5,
+    "platform": "IOS",
+    "install_instance_id": "inst-1",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"amount": -1}, "invalid_amount", "amount"),
+        ({"amount": "ten"}, "invalid_amount", "amount"),
+        ({"amount": True}, "invalid_amount", "amount"),
+        ({"amount": None}, "missing_field", "amount"),
+        ({"amount": 1e30}, "invalid_amount", "amount"),
+        ({"currency": "US$"}, "invalid_currency", "currency"),
+        ({"currency": "XYZ"}, "invalid_currency", "currency"),
+        ({"type": "GIFT"}, "invalid_choice", "type"),
+        ({"payment_id": "x" * 201}, "too_long", "payment_id"),
+        ({"user_id": 12}, "invalid_type", "user_id"),
+        ({"event_data": [1, 2]}, "invalid_type", "event_data"),
+    ],
+)
+def test_bad_payment_is_refused(
+    api: Api, published: Published, change: dict[str, object], code: str, field: str
+) -> None:
+    response = api.sdk("capture-payment", {**PAYMENT, **change})
+
+    assert response.status_code == 400
+    assert api.envelope(response)["data"] == {"error": code, "field": field}
+    assert published.messages == []
+
+
+def test_amount_as_decimal_string_is_exact(api: Api, published: Published) -> None:
+    response = api.sdk("capture-payment", {**PAYMENT, "amount": "0.1"})
+
+    assert response.status_code == 201
+    assert published.messages[0][1]["body"]["amount"] == "0.1"
+
+
+def test_float_amount_never_rounds_through_binary(api: Api, published: Published) -> None:
+    api.raw(
+        "/api/client/capture-payment",
+        json.dumps({**PAYMENT, "token": api.project.token})
+        .replace('"amount": 1.5', '"amount": 12345678901234.1234')
+        .encode(),
+    )
+
+    assert published.messages[0][1]["body"]["amount"] == "12345678901234.1234"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"{not json", "invalid_json"),
+        (b"[1, 2]", "invalid_json"),
+        (b"", "invalid_json"),
+        (b'{"token": NaN}', "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),
+    ],
+)
+def test_malformed_body_is_refused(api: Api, published: Published, data: bytes, code: str) -> None:
+    response = api.raw("/api/client/capture-event", data)
+
+    assert response.status_code == 400
+    assert api.envelope(response)["data"]["error"] == code
+    assert published.messages == []
+
+
+def test_body_over_64_kb_is_refused(api: Api, published: Published) -> None:
+    body = {"event_name": "big", "event_data": {"blob": "x" * 70_000}}
+
+    response = api.sdk("capture-event", body)
+
+    assert response.status_code == 413
+    assert api.envelope(response)["data"]["error"] == "body_too_large"
+    assert published.messages == []
+
+
+def test_unknown_token_is_refused(api: Api, published: Published) -> None:
+    response = api.raw("/api/client/init", json.dumps({"token": "nope"}).encode())
+
+    assert response.status_code == 401
+    assert api.envelope(response)["msg"] == "Invalid project token."
+    assert published.messages == []
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "field"),
+    [
+        ("init", {"platform": "IOS", "device_data": {}}, "install_instance_id"),
+        ("init", {"install_instance_id": "i", "device_data": {}}, "platform"),
+        (
+            "init",
+            {"install_instance_id": "i", "platform": "IOS", "device_data": "x"},
+            "device_data",
+        ),
+        (
+            "init",
+            {"install_instance_id": "i" * 65, "platform": "IOS", "device_data": {}},
+            "install_instance_id",
+        ),
+        ("capture-event", {"install_instance_id": "i"}, "event_name"),
+        ("capture-event", {"event_name": "  "}, "event_name"),
+        ("capture-event", {"event_name": "x" * 501}, "event_name"),
+        ("trigger", {"install_instance_id": "i"}, "user_data"),
+        ("trigger", {"user_data": {"name": "no id"}}, "user_data.id"),
+        ("handle-deeplink", {"install_instance_id": "i"}, "deeplink_url"),
+        ("update-push-token", {"install_instance_id": "i"}, "push_token"),
+    ],
+)
+def test_missing_or_wrong_fields_are_named(
+    api: Api, published: Published, route: str, body: dict[str, object], field: str
+) -> None:
+    response = api.sdk(route, body)
+
+    assert response.status_code == 400
+    assert api.envelope(response)["data"]["field"] == field
+    assert published.messages == []
+
+
+def test_missing_token_is_a_400(api: Api) -> None:
+    response = api.raw("/api/client/capture-event", b'{"event_name": "x"}')
+
+    assert response.status_code == 400
+    assert api.envelope(response)["data"] == {"error": "missing_field", "field": "token"}
+
+
+def test_wrong_method_gets_the_envelope(api: Api) -> None:
+    assert api.client.get("/api/client/capture-event").status_code == 405
+    response = api.client.get("/api/client/init")
+    assert response.status_code == 405
+    assert api.envelope(response)["data"]["error"] == "method_not_allowed"
+
+
+def test_any_accept_header_gets_json(api: Api, published: Published) -> None:
+    response = api.sdk("capture-event", {"event_name": "x"}, Accept="text/html")
+
+    assert response.status_code == 201
+    assert response["Content-Type"] == "application/json"

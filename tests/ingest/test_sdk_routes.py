@@ -1,0 +1,262 @@
+"""The /api/client/ routes other than the cases: response shapes and synchronous updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from attribution.contracts import HANDLE_DEEPLINK, RECORD_SIGNUP
+from attribution.models import Campaign, Install, UserIdentity
+from attribution.models.install import AttributionType
+from tests.ingest.conftest import Api, Published
+
+IID = "kXb3Lq9Zr2Tt7Yw1Pm0a"
+
+
+def _install(api: Api, **fields: object) -> Install:
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    values: dict[str, object] = {
+        "project": api.project,
+        "install_instance_id": IID,
+        "platform": "IOS",
+        "installed_at": moment,
+        "last_seen_at": moment,
+        **fields,
+    }
+    return Install.objects.create(**values)
+
+
+def test_attribution_data_of_an_attributed_install(api: Api) -> None:
+    campaign = Campaign.objects.create(
+        project=api.project, display_id="spring", name="Spring", deeplink="app://spring"
+    )
+    _install(
+        api,
+        status=Install.Status.ATTRIBUTED,
+        attribution_type=AttributionType.INORGANIC,
+        campaign=campaign,
+        network_code="META",
+    )
+
+    response = api.sdk("attribution-data", {"platform": "IOS", "install_instance_id": IID})
+
+    data = api.envelope(response)["data"]
+    assert set(data) == {"attribution_source", "deeplink", "campaign_data"}
+    assert data["deeplink"] == "app://spring"
+    campaign_data = data["campaign_data"]
+    assert (campaign_data["id"], campaign_data["name"], campaign_data["type"]) == (
+        "spring",
+        "Spring",
+        "INORGANIC",
+    )
+    assert campaign_data["ad_network"] == "META"
+    assert campaign_data["installed_at"] == "2026-01-02T03:04:05Z"
+
+
+def test_attribution_data_before_attribution(api: Api) -> None:
+    response = api.sdk("attribution-data", {"platform": "IOS", "install_instance_id": IID})
+
+    assert response.status_code == 200
+    assert api.envelope(response)["data"] == {
+        "attribution_source": "UNKNOWN",
+        "deeplink": None,
+        "campaign_data": None,
+    }
+
+
+def test_handle_deeplink_of_a_campaign_link(api: Api, published: Published) -> None:
+    Campaign.objects.create(
+        project=api.project, display_id="spring", name="Spring", deeplink="app://promo"
+    )
+    url = "https://go.example.test/spring?ref=ada"
+
+    ours = api.sdk("handle-deeplink", {"install_instance_id": IID, "deeplink_url": url})
+    foreign = api.sdk(
+        "handle-deeplink", {"install_instance_id": IID, "deeplink_url": "https://x.test/a/b"}
+    )
+
+    assert api.envelope(ours)["data"] == {
+        "deeplink": "app://promo?ref=ada",
+        "is_linkrunner": True,
+        "processing": True,
+    }
+    assert api.envelope(foreign)["data"]["is_linkrunner"] is False
+    (message,) = published.of(HANDLE_DEEPLINK)
+    assert message["deeplink_url"] == url
+
+
+def test_signup_is_published(api: Api, published: Published) -> None:
+    response = api.sdk(
+        "trigger",
+        {"user_data": {"id": 42, "name": "Ada"}, "install_instance_id": IID, "data": {"k": 1}},
+    )
+
+    assert response.status_code == 200
+    (message,) = published.of(RECORD_SIGNUP)
+    assert message["user_id"] == "42"
+    assert message["body"]["data"] == {"k": 1}
+
+
+@pytest.mark.parametrize("route", ["update-push-token", "updatePushToken"])
+def test_push_token_is_stored(api: Api, route: str) -> None:
+    _install(api)
+
+    response = api.sdk(route, {"push_token": "fcm-1", "install_instance_id": IID})
+
+    assert api.envelope(response)["status"] == 200
+    assert Install.objects.get().push_token == "fcm-1"
+
+
+def test_update_for_an_install_not_yet_written_asks_for_a_retry(api: Api) -> None:
+    response = api.sdk("customer-user-id", {"user_id": "u1", "install_instance_id": IID})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"
+
+
+def test_customer_user_id_and_integrations(api: Api) -> None:
+    _install(api, integrations={"braze": "b-1"})
+
+    api.sdk("customer-user-id", {"user_id": "u1", "install_instance_id": IID})
+    integrations = api.sdk(
+        "integrations",
+        {"install_instance_id": IID, "integration_info": {"clevertap_id": "ct-1"}},
+    )
+
+    install = Install.objects.get()
+    assert install.customer_user_id == "u1"
+    assert install.integrations == {"braze": "b-1", "clevertap_id": "ct-1"}
+    assert api.envelope(integrations)["status"] == 200
+
+
+def test_set_user_data_links_user_to_install(api: Api) -> None:
+    install = _install(api)
+
+    response = api.sdk(
+        "set-user-data",
+        {"user_data": {"id": "u1", "name": "Ada", "plan": "pro"}, "install_instance_id": IID},
+    )
+
+    assert response.status_code == 200
+    user = UserIdentity.objects.get()
+    assert (user.user_id, user.name, user.install_id, user.data) == (
+        "u1",
+        "Ada",
+        install.pk,
+        {"plan": "pro"},
+    )
+
+
+def test_legacy_routes_answer(api: Api) -> None:
+    log = api.raw("/api/client/log", b'{"anything": [1, 2]}')
+    profile = api.client.get("/api/client/getProfile", {"token": api.project.token})
+    triggered = api.sdk("deeplink-triggered", {"install_instance_id": IID})
+
+    assert log.status_code == 200
+    assert api.envelope(profile)["data"] == {"name": api.project.name}
+    assert triggered.status_code == 200
+
+
+def test_broken_install_ids_are_split_by_device(api: Api, published: Published) -> None:
+    broken = "ERROR_GENERAING_INSTALL_INSTANCE_ID"
+    for idfv in ("a", "b"):
+        api.sdk(
+            "init",
+            {"platform": "IOS", "install_instance_id": broken, "device_data": {"idfv": idfv}},
+        )
+
+    ids = [m["install_instance_id"] for _, m in published.messages]
+    assert len(set(ids)) == 2
+    assert all(value.startswith("lrfb-") and len(value) <= 64 for value in ids)
+
+
+def test_device_data_floats_reach_the_queue_as_numbers(api: Api, published: Published) -> None:
+    api.raw(
+        "/api/client/init",
+        (
+            b'{"token": "%s", "platform": "IOS", "install_instance_id": "i1",'
+            b' "device_data": {"latitude": 12.5, "count": 3}}' % api.project.token.encode()
+        ),
+    )
+
+    assert published.messages[0][1]["device_data"] == {"latitude": 12.5, "count": 3}
+
+
+def test_routes_need_no_csrf_token(api: Api, published: Published) -> None:
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    body = f'{{"token": "{api.project.token}", "event_name": "x"}}'
+
+    event = strict.post("/api/client/capture-event", body, content_type="application/json")
+    init = strict.post(
+        "/api/client/init",
+        f'{{"token": "{api.project.token}", "platform": "IOS", "install_instance_id": "i",'
+        ' "device_data": {}}',
+        content_type="application/json",
+    )
+
+    assert (event.status_code, init.status_code) == (201, 200)
+
+
+def test_init_hot_path_query_count(
+    api: Api, published: Published, django_assert_num_queries: object
+) -> None:
+    body = {"platform": "IOS", "install_instance_id": IID, "device_data": {}}
+    api.sdk("init", body)  # warms the project cache and claims the first launch
+
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        session = api.sdk("init", body)
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        first = api.sdk("init", {**body, "install_instance_id": "another-install"})
+
+    assert api.envelope(session)["data"]["is_first_launch"] is False
+    assert api.envelope(first)["data"]["is_first_launch"] is True
+
+
+def test_sdk_payment_removal_is_published_even_before_the_payment_is_stored(
+    api: Api, published: Published
+) -> None:
+    from attribution.contracts import REMOVE_PAYMENT
+
+    response = api.sdk(
+        "remove-captured-payment",
+        {"payment_id": "T-9", "user_id": "u1", "install_instance_id": IID, "platform": "IOS"},
+    )
+    neither = api.sdk("remove-captured-payment", {"payment_id": "", "user_id": ""})
+
+    assert api.envelope(response)["data"] == {"matched": 0}
+    (message,) = published.of(REMOVE_PAYMENT)
+    assert message["body"]["payment_id"] == "T-9"
+    assert neither.status_code == 400
+
+
+def test_skan_values_ride_on_the_responses(api: Api, published: Published) -> None:
+    from attribution.models import SkanConfig
+
+    SkanConfig.objects.create(
+        project=api.project,
+        rules=[
+            {"event": "signup", "fine": 3, "coarse": "low"},
+            {"event": "payment", "fine": 20, "coarse": "medium", "min_revenue": 5},
+            {"event": "payment", "fine": 40, "coarse": "high", "min_revenue": 50, "lock": True},
+            {"event": "level_up", "fine": 8, "coarse": "low"},
+        ],
+    )
+    base = {"install_instance_id": IID, "platform": "IOS"}
+
+    signup = api.envelope(api.sdk("trigger", {**base, "user_data": {"id": "u1"}}))["data"]
+    small = api.envelope(api.sdk("capture-payment", {**base, "amount": 1, "payment_id": "a"}))
+    mid = api.envelope(api.sdk("capture-payment", {**base, "amount": 9.5, "payment_id": "b"}))
+    big = api.envelope(api.sdk("capture-payment", {**base, "amount": 60, "payment_id": "c"}))
+    event = api.envelope(api.sdk("capture-event", {**base, "event_name": "level_up"}))["data"]
+
+    assert signup["fine_conversion_value"] == 3
+    assert "fine_conversion_value" not in small["data"]
+    assert (mid["data"]["fine_conversion_value"], mid["data"]["coarse_conversion_value"]) == (
+        20,
+        "medium",
+    )
+    assert (big["data"]["fine_conversion_value"], big["data"]["lock_postback"]) == (40, True)
+    assert event["fine_conversion_value"] == 8
