@@ -9,6 +9,7 @@ attribution and every postback.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 _TRACING_VARIABLES = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -34,7 +35,7 @@ def init(sentry_dsn: str | None) -> None:
     if sentry_dsn:
         _init_sentry(sentry_dsn)
     if tracing_configured():
-        _init_tracing()
+        install_tracing()
 
 
 def _init_sentry(dsn: str) -> None:
@@ -50,7 +51,12 @@ def _init_sentry(dsn: str) -> None:
     )
 
 
-def _init_tracing() -> None:
+def install_tracing(exporter: Any = None) -> None:
+    """Install a tracer provider and instrument every library we trace.
+
+    `exporter` defaults to the OTLP exporter configured by OTEL_* variables (or the console one);
+    tests pass an in-memory exporter.
+    """
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
@@ -68,12 +74,14 @@ def _init_tracing() -> None:
 
     service = os.environ.get("OTEL_SERVICE_NAME", "hazelnut")
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    exporter: SpanExporter = (
-        ConsoleSpanExporter()
-        if os.environ.get("OTEL_TRACES_EXPORTER") == "console"
-        else OTLPSpanExporter()
-    )
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    if exporter is None:
+        exporter = (
+            ConsoleSpanExporter()
+            if os.environ.get("OTEL_TRACES_EXPORTER") == "console"
+            else OTLPSpanExporter()
+        )
+    chosen: SpanExporter = exporter
+    provider.add_span_processor(BatchSpanProcessor(chosen))
     trace.set_tracer_provider(provider)
 
     DjangoInstrumentor().instrument()
