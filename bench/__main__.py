@@ -40,9 +40,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def run_one(module: str, quick: bool, timeout: float) -> dict[str, Any]:
-    command = [sys.executable, "-m", f"bench.{module}", *(["--quick"] if quick else [])]
+    # Quick mode travels in the environment (bench.common.is_quick reads it), so a scenario
+    # with its own argument parser is never handed a flag it does not know.
+    command = [sys.executable, "-m", f"bench.{module}"]
     env = {**os.environ, RUN_ID_ENV: run_id(), QUICK_ENV: "1" if quick else "0"}
-    print(f"\n### {module}: {' '.join(command[1:])}", flush=True)
+    print(f"\n### {module}: {' '.join(command[1:])}{' (quick)' if quick else ''}", flush=True)
     started = time.monotonic()
     try:
         done = subprocess.run(command, cwd=ROOT, env=env, timeout=timeout, check=False)

@@ -72,12 +72,16 @@ def run_worker(broker_url: str, queue: str, prefix: str, stamps_path: str, event
     """One solo worker that stamps every finished task and dumps the stamps when stopped."""
     app = make_app(broker_url, queue, prefix, events)
     stamps: list[float] = []
+    # (monotonic time, process CPU seconds, tasks done) every 500 tasks: CPU per task does not
+    # depend on how busy the neighbours on this machine are, unlike tasks per second.
+    cpu: list[tuple[float, float, int]] = []
     progress = Path(stamps_path + ".count")
 
     @signals.task_postrun.connect(weak=False)
     def _stamp(**_: Any) -> None:
         stamps.append(time.monotonic())
         if len(stamps) % 500 == 0:
+            cpu.append((stamps[-1], time.process_time(), len(stamps)))
             progress.write_text(str(len(stamps)))
 
     @signals.worker_ready.connect(weak=False)
@@ -86,7 +90,7 @@ def run_worker(broker_url: str, queue: str, prefix: str, stamps_path: str, event
 
     @signals.worker_shutdown.connect(weak=False)
     def _dump(**_: Any) -> None:
-        Path(stamps_path).write_text(json.dumps(stamps))
+        Path(stamps_path).write_text(json.dumps({"stamps": stamps, "cpu": cpu}))
 
     app.worker_main(
         ["worker", "-P", "solo", "-Q", queue, "-l", "WARNING", "-n", f"{uuid.uuid4().hex[:8]}@%h"]
@@ -156,9 +160,10 @@ def _load_redis(broker_url: str, queue: str, message: dict[str, Any], count: int
 
 def run_workers(
     app: Celery, queue: str, prefix: str, workers: int, count: int, events: bool, scratch: Path
-) -> float:
+) -> tuple[float, float]:
     """Start `workers` solo workers on the empty queue, let them settle, load it, and return
-    the rate over the window after loading in which all of them were busy."""
+    the rate over the window after loading in which all of them were busy, with the workers'
+    mean CPU microseconds per task over that window."""
     broker_url = str(app.conf.broker_url)
     stamp_files = [scratch / f"{queue}-{n}.json" for n in range(workers)]
     processes = [
@@ -183,8 +188,12 @@ def run_workers(
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=60)
-    stamps = [json.loads(path.read_text()) for path in stamp_files]
-    return busy_rate(stamps, after=loaded)
+    dumps = [json.loads(path.read_text()) for path in stamp_files]
+    stamps = [dump["stamps"] for dump in dumps]
+    start, end, tasks_per_s = busy_window(stamps, after=loaded)
+    per_worker = [cpu_per_task(dump["cpu"], start, end) for dump in dumps]
+    known = [value for value in per_worker if value is not None]
+    return tasks_per_s, (statistics.mean(known) if known else float("nan"))
 
 
 def _wait_ready(stamp_files: list[Path], processes: list[subprocess.Popen[bytes]]) -> None:
@@ -233,9 +242,9 @@ def _wait_done(
         time.sleep(0.2)
 
 
-def busy_rate(stamps: list[list[float]], after: float) -> float:
-    """Tasks per second over the window after `after` in which every worker was between its 5th
-    and 95th percentile stamp (all of them busy), counting every worker's stamps inside it."""
+def busy_window(stamps: list[list[float]], after: float) -> tuple[float, float, float]:
+    """The window after `after` in which every worker was between its 5th and 95th percentile
+    stamp (all of them busy), and the tasks per second of all workers inside it."""
     edges = []
     for worker in stamps:
         ordered = sorted(stamp for stamp in worker if stamp >= after)
@@ -247,47 +256,61 @@ def busy_rate(stamps: list[list[float]], after: float) -> float:
     if end <= start:
         raise RuntimeError("the workers were never busy at the same time")
     inside = sum(1 for worker in stamps for stamp in worker if start <= stamp <= end)
-    return inside / (end - start)
+    return start, end, inside / (end - start)
+
+
+def cpu_per_task(samples: list[list[float]], start: float, end: float) -> float | None:
+    """Microseconds of worker CPU per task between the first and last sample in the window."""
+    inside = [sample for sample in samples if start <= sample[0] <= end]
+    if len(inside) < 2 or inside[-1][2] == inside[0][2]:
+        return None
+    return (inside[-1][1] - inside[0][1]) / (inside[-1][2] - inside[0][2]) * 1e6
 
 
 def measure(
     label: str, broker_url: str, workers: int, count: int, events: bool, scratch: Path
-) -> float:
+) -> tuple[float, float]:
     run = uuid.uuid4().hex[:8]
     queue, prefix = f"s3_{run}", f"s3{run}."
     app = make_app(broker_url, queue, prefix, events)
-    tasks_per_s = run_workers(app, queue, prefix, workers, count, events, scratch)
+    tasks_per_s, cpu_us = run_workers(app, queue, prefix, workers, count, events, scratch)
     if broker_url.startswith("redis"):
         with Connection(broker_url) as conn:
             conn.default_channel.client.delete(queue)
-    print(f"  {label}: {tasks_per_s:,.0f} tasks/s ({tasks_per_s / workers:,.0f} per process)")
-    return tasks_per_s
+    print(
+        f"  {label}: {tasks_per_s:,.0f} tasks/s ({tasks_per_s / workers:,.0f} per process), "
+        f"{cpu_us:,.0f} us worker CPU per task"
+    )
+    return tasks_per_s, cpu_us
 
 
 def main() -> int:
     quick = is_quick()
     events = "--events" in sys.argv
     count = 8_000 if quick else 20_000
+    # Redis runs several times slower here; fewer tasks give the same steady-state window.
+    redis_count = count // 2
     rounds = 1 if quick else 3
     kafka_url = os.environ.get("CELERY_BROKER_URL", "")
     if not kafka_url.startswith("kafka://"):
         kafka_url = "kafka://127.0.0.1:9092"
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     samples: dict[str, list[float]] = {"kafka_one": [], "redis_one": [], "kafka_two": []}
+    cpu: dict[str, list[float]] = {"kafka_one": [], "redis_one": [], "kafka_two": []}
     with tempfile.TemporaryDirectory(prefix="s3-broker-") as scratch_dir:
         scratch = Path(scratch_dir)
         # Peers alternate within each round, so a neighbour's load burst hits all of them alike.
         for _ in range(rounds):
-            samples["kafka_one"].append(
-                measure("kafka, 1 worker", kafka_url, 1, count, events, scratch)
-            )
-            samples["redis_one"].append(
-                measure("redis, 1 worker", redis_url, 1, count, events, scratch)
-            )
-            samples["kafka_two"].append(
-                measure("kafka, 2 workers", kafka_url, 2, count, events, scratch)
-            )
+            for key, label, url, workers, tasks in (
+                ("kafka_one", "kafka, 1 worker", kafka_url, 1, count),
+                ("redis_one", "redis, 1 worker", redis_url, 1, redis_count),
+                ("kafka_two", "kafka, 2 workers", kafka_url, 2, count),
+            ):
+                tasks_per_s, cpu_us = measure(label, url, workers, tasks, events, scratch)
+                samples[key].append(tasks_per_s)
+                cpu[key].append(cpu_us)
     kafka_one, redis_one, kafka_two = (statistics.median(samples[k]) for k in samples)
+    kafka_cpu, redis_cpu = statistics.median(cpu["kafka_one"]), statistics.median(cpu["redis_one"])
     report(
         "s3_broker",
         {
@@ -295,7 +318,9 @@ def main() -> int:
             "redis_tasks_per_s_per_process": rate(redis_one, 1),
             "kafka_two_workers_tasks_per_s": rate(kafka_two, 1),
             "samples_tasks_per_s": {k: [round(v) for v in vs] for k, vs in samples.items()},
-            "tasks_per_run": count,
+            "kafka_worker_cpu_us_per_task": round(kafka_cpu, 1),
+            "redis_worker_cpu_us_per_task": round(redis_cpu, 1),
+            "tasks_per_run": {"kafka": count, "redis": redis_count},
             "rounds": rounds,
             "events": events,
         },
@@ -303,13 +328,14 @@ def main() -> int:
             "kafka/redis (target >= 1.0)": ratio(kafka_one, redis_one),
             "kafka 2 workers / 1 worker (target >= 1.8)": ratio(kafka_two, kafka_one),
             "kafka per process / 1500 (target >= 1.0)": ratio(kafka_one, 1500),
+            "redis/kafka worker CPU per task": ratio(redis_cpu, kafka_cpu),
         },
         notes=(
             "Celery no-op task, solo pool, acks_late, prefetch multiplier "
             f"{PREFETCH_MULTIPLIER}, events {'on' if events else 'off'}; workers settled, "
             "queue loaded at once, rate over the window after loading in which all were busy; "
-            f"medians of {rounds} alternating round(s). Kafka queue has 12 partitions; broker, workers and "
-            "driver share this machine (see machine.loadavg)."
+            f"medians of {rounds} alternating round(s). Kafka queue has 12 partitions; broker, "
+            "workers and driver share this machine (see machine.loadavg)."
         ),
     )
     return 0

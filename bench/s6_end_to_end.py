@@ -1,6 +1,6 @@
 """S6: installs attributed per second end to end on this box, against the predicted budget.
 
-(A) The full pipeline: the Procfile's web, worker and relay processes are started on a loopback
+(A) The full pipeline: the Procfile's processes (all but Flower and gRPC) are started on a loopback
 port against the configured stack (the embedded default in a private state directory when no
 service URLs are set; PostgreSQL/Redis/Kafka/ClickHouse when they are), and the simulator's
 install traffic (clicks, Play/Meta referrers, Apple tokens, reinstalls, postbacks to local
@@ -164,7 +164,8 @@ def _figures(installs: Measured, app_mix: Measured) -> tuple[dict[str, Any], dic
         f"{CORES} cores, load average {os.getloadavg()[0]:.1f} at the end; stack: {_stack()}. "
         "A = installs only (clicks, referrers, Apple/Meta, reinstalls, postbacks to local "
         "fakes), no waits; app_mix adds signups, payments and events. C = 2,000 ms per second "
-        "divided by the CPU of the web, worker and relay processes per install sent (embedded "
+        "divided by the CPU of the platform's processes (each Procfile entry but Flower and gRPC) "
+        "per install sent (embedded "
         "Redis, external servers and the load generator not counted). B (lean prototype) is "
         "not built, so A/B is missing."
     )

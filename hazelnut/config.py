@@ -30,7 +30,7 @@ class Env:
     def is_set(self, name: str) -> bool:
         return bool(self.values.get(name, "").strip())
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def string(self, name: str, default: str | None = None) -> str:
         value = self.values.get(name, "").strip()
         if value:
             return value
@@ -42,7 +42,7 @@ class Env:
         value = self.values.get(name, "").strip()
         return value or None
 
-    def int(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int) -> int:
         raw = self.values.get(name, "").strip()
         if not raw:
             return default
@@ -51,7 +51,7 @@ class Env:
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
-    def bool(self, name: str, default: bool) -> bool:
+    def boolean(self, name: str, default: bool) -> bool:
         raw = self.values.get(name, "").strip().lower()
         if not raw:
             return default
@@ -61,7 +61,7 @@ class Env:
             return False
         raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def string_list(self, name: str, default: list[str]) -> list[str]:
         raw = self.values.get(name, "").strip()
         if not raw:
             return default

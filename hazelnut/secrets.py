@@ -13,12 +13,22 @@ import hmac
 import json
 import secrets
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django import forms
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    # django-stubs types a field by its Field[set type, get type] parameters. Django's field
+    # classes cannot be subscripted at run time (django-stubs-ext is a dev-only package), so the
+    # parameterised bases exist for the checker only. No expressions on the set side: a value is
+    # encrypted in Python, so an F() or other SQL expression cannot be stored in these columns.
+    _TextBase = models.TextField[str, str]
+    _JSONBase = models.TextField[dict[str, Any], dict[str, Any]]
+else:
+    _TextBase = _JSONBase = models.TextField
 
 
 @cache
@@ -55,7 +65,7 @@ def matches_digest(secret: str, expected_digest: str) -> bool:
     return hmac.compare_digest(digest(secret), expected_digest)
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(_TextBase):
     """A text column stored as a Fernet token; reads give back the plaintext."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
@@ -69,7 +79,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         return encrypt(str(value))
 
 
-class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
+class EncryptedJSONField(_JSONBase):
     """A JSON object stored encrypted; reads give back the decoded object."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:

@@ -54,6 +54,6 @@ def task(
                 retry_jitter=True,
                 max_retries=max_retries,
             )
-        return app.task(**options)(flush_after(function))  # type: ignore[no-any-return]
+        return app.task(**options)(flush_after(function))
 
     return decorate

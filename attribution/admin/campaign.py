@@ -12,7 +12,7 @@ from attribution.models import AdNetwork, Campaign, NetworkAccount
 
 
 @admin.register(AdNetwork)
-class AdNetworkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AdNetworkAdmin(admin.ModelAdmin):
     list_display = (
         "code",
         "name",
@@ -26,7 +26,7 @@ class AdNetworkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(NetworkAccount)
-class NetworkAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NetworkAccountAdmin(admin.ModelAdmin):
     list_display = (
         "project",
         "network",
@@ -44,7 +44,7 @@ class NetworkAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CampaignAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "display_id",

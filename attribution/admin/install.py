@@ -12,7 +12,7 @@ from attribution.models import Click, CustomEvent, Install, Payment, Reengagemen
 
 
 @admin.register(Click)
-class ClickAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClickAdmin(admin.ModelAdmin):
     list_display = (
         "click_id",
         "campaign",
@@ -36,7 +36,7 @@ class ClickAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("campaign",)
 
 
-class UserIdentityInline(admin.TabularInline):  # type: ignore[type-arg]
+class UserIdentityInline(admin.TabularInline):
     model = UserIdentity
     extra = 0
     fields = (
@@ -50,7 +50,7 @@ class UserIdentityInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Install)
-class InstallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InstallAdmin(admin.ModelAdmin):
     list_display = (
         "install_instance_id",
         "project",
@@ -90,7 +90,7 @@ class InstallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(UserIdentity)
-class UserIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UserIdentityAdmin(admin.ModelAdmin):
     list_display = (
         "user_id",
         "project",
@@ -106,7 +106,7 @@ class UserIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PaymentAdmin(admin.ModelAdmin):
     list_display = (
         "payment_id",
         "user_id",
@@ -130,7 +130,7 @@ class PaymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CustomEvent)
-class CustomEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CustomEventAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "user_id",
@@ -148,7 +148,7 @@ class CustomEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Reengagement)
-class ReengagementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReengagementAdmin(admin.ModelAdmin):
     list_display = (
         "install",
         "trigger",

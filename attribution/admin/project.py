@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from attribution.models import App, Domain, Project, SigningCredential, SkanConfig, SkanPostback
 
 
-class AppInline(admin.TabularInline):  # type: ignore[type-arg]
+class AppInline(admin.TabularInline):
     model = App
     extra = 0
     fields = (
@@ -23,12 +23,12 @@ class AppInline(admin.TabularInline):  # type: ignore[type-arg]
     )
 
 
-class DomainInline(admin.TabularInline):  # type: ignore[type-arg]
+class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
 
 
-class SigningCredentialInline(admin.TabularInline):  # type: ignore[type-arg]
+class SigningCredentialInline(admin.TabularInline):
     model = SigningCredential
     extra = 0
     fields = (
@@ -48,13 +48,13 @@ class SigningCredentialInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class SkanConfigInline(admin.StackedInline):  # type: ignore[type-arg]
+class SkanConfigInline(admin.StackedInline):
     model = SkanConfig
     extra = 0
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProjectAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "token",
@@ -143,7 +143,7 @@ class ProjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(SkanPostback)
-class SkanPostbackAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SkanPostbackAdmin(admin.ModelAdmin):
     list_display = (
         "transaction_id",
         "project",

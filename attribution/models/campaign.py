@@ -81,4 +81,5 @@ class Campaign(models.Model):
 
     @property
     def network_code(self) -> str | None:
-        return self.network.code if self.network_id else None
+        network = self.network
+        return network.code if network is not None else None

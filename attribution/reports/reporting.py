@@ -115,8 +115,7 @@ def _campaigns(request: HttpRequest, project: Project) -> QuerySet[Campaign]:
     if request.GET.get("search"):
         term = request.GET["search"]
         campaigns = campaigns.filter(Q(name__icontains=term) | Q(display_id__icontains=term))
-    # Limit: meta_account_id, unique_user_events, cost_per_event and active_users are accepted
-    # and ignored until spend and per-user event reports exist.
+    # Limit: meta_account_id, unique_user_events, cost_per_event, active_users wait for spend data.
     return campaigns
 
 

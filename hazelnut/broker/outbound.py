@@ -35,6 +35,8 @@ class Outbound:
         self._options = options
         self._publisher = publisher
         self._registry = registry
+        self._exchange_topics: dict[str, str] = {}
+        self._queue_topics: dict[str, str] = {}
 
     def publish(
         self,
@@ -62,8 +64,7 @@ class Outbound:
                 headers.extend(extra)
             durable = True
         else:
-            topic = self._names.exchange(exchange)
-            self._registry.ensure({topic: self._options.exchange_spec(exchange)})
+            topic = self._exchange_topic(exchange)
             headers.append((wire.ROUTING_KEY, routing_key.encode("utf-8")))
             # Limit: a durable queue bound to a named exchange is fed from that exchange topic,
             # yet its publishes count as transient (events and pidbox traffic dominate there),
@@ -71,13 +72,24 @@ class Outbound:
             durable = False
         self._publisher.send(topic, value, key, headers, confirm_timeout, durable)
 
+    def _exchange_topic(self, exchange: str) -> str:
+        # Events go out several times per task: resolve and create each topic once.
+        topic = self._exchange_topics.get(exchange)
+        if topic is None:
+            topic = self._names.exchange(exchange)
+            self._registry.ensure({topic: self._options.exchange_spec(exchange)})
+            self._exchange_topics[exchange] = topic
+        return topic
+
     def _queue_topic(self, queue: str) -> str:
-        topic = self._names.queue(queue)
-        if not self._registry.known(topic):
+        topic = self._queue_topics.get(queue)
+        if topic is None:
+            topic = self._names.queue(queue)
             self._registry.ensure(
                 {
                     topic: self._options.queue_spec(queue),
                     self._names.retry(queue): self._options.retry_spec(queue),
                 }
             )
+            self._queue_topics[queue] = topic
         return topic

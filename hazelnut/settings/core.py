@@ -5,9 +5,9 @@ from __future__ import annotations
 from hazelnut.settings.runtime import BASE_DIR, ENV, PRODUCTION, required_in_production
 
 required_in_production("SECRET_KEY")
-SECRET_KEY = ENV.str("SECRET_KEY", "dev-only-not-secret-hazelnut")
-DEBUG = ENV.bool("DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = ENV.list("ALLOWED_HOSTS", [] if PRODUCTION else ["*"])
+SECRET_KEY = ENV.string("SECRET_KEY", "dev-only-not-secret-hazelnut")
+DEBUG = ENV.boolean("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = ENV.string_list("ALLOWED_HOSTS", [] if PRODUCTION else ["*"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,7 +70,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Credentials of ad networks and analytics tools are encrypted at rest with this key (Fernet,
 # comma-separated for rotation: the first encrypts, all decrypt).
 required_in_production("HAZELNUT_ENCRYPTION_KEY")
-HAZELNUT_ENCRYPTION_KEY = ENV.str("HAZELNUT_ENCRYPTION_KEY", "")
+HAZELNUT_ENCRYPTION_KEY = ENV.string("HAZELNUT_ENCRYPTION_KEY", "")
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

@@ -16,10 +16,10 @@ def _postgres(url: Any) -> dict[str, Any]:
     if not name:
         raise ConfigError("DATABASE_URL names no database")
     options: dict[str, Any] = {}
-    if ENV.bool("DATABASE_POOL", True):
+    if ENV.boolean("DATABASE_POOL", True):
         options["pool"] = {
-            "min_size": ENV.int("DATABASE_POOL_MIN", 1),
-            "max_size": ENV.int("DATABASE_POOL_MAX", 10),
+            "min_size": ENV.integer("DATABASE_POOL_MIN", 1),
+            "max_size": ENV.integer("DATABASE_POOL_MAX", 10),
             "timeout": 10,
         }
     return {
@@ -30,7 +30,7 @@ def _postgres(url: Any) -> dict[str, Any]:
         "HOST": url.hostname or "",
         "PORT": str(url.port or 5432),
         "OPTIONS": options,
-        "TEST": {"NAME": ENV.str("DATABASE_TEST_NAME", f"test_{name}")},
+        "TEST": {"NAME": ENV.string("DATABASE_TEST_NAME", f"test_{name}")},
     }
 
 

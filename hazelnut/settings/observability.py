@@ -5,8 +5,8 @@ from __future__ import annotations
 from hazelnut import logging as hazelnut_logging
 from hazelnut.settings.runtime import ENV, PRODUCTION
 
-LOG_FORMAT = ENV.str("LOG_FORMAT", "json" if PRODUCTION else "console")
-LOG_LEVEL = ENV.str("LOG_LEVEL", "INFO")
+LOG_FORMAT = ENV.string("LOG_FORMAT", "json" if PRODUCTION else "console")
+LOG_LEVEL = ENV.string("LOG_LEVEL", "INFO")
 SENTRY_DSN = ENV.optional("SENTRY_DSN")
 
 # structlog owns the handlers; Django's own dictConfig step is skipped.

@@ -11,14 +11,14 @@ ENV = Env.from_os()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # production: every service must be configured; development: a missing URL means "embedded".
-MODE = ENV.str("HAZELNUT_ENV", "development")
+MODE = ENV.string("HAZELNUT_ENV", "development")
 PRODUCTION = MODE == "production"
-STATE_DIR = Path(ENV.str("HAZELNUT_STATE_DIR", str(BASE_DIR / ".hazelnut")))
+STATE_DIR = Path(ENV.string("HAZELNUT_STATE_DIR", str(BASE_DIR / ".hazelnut")))
 
 
 def required_in_production(name: str) -> None:
     if PRODUCTION:
-        ENV.str(name)
+        ENV.string(name)
 
 
 # Web and worker processes share one directory of Prometheus samples (read by /metrics). It

@@ -19,9 +19,9 @@ else:
 # The warehouse: ClickHouse over the native protocol, or the SQL database itself.
 _clickhouse_url = ENV.url("CLICKHOUSE_URL", ("clickhouse", "clickhouses"))
 WAREHOUSE_URL = _clickhouse_url.geturl() if _clickhouse_url else "sql://default"
-WAREHOUSE_FLUSH_ROWS = ENV.int("WAREHOUSE_FLUSH_ROWS", 10_000)
-WAREHOUSE_FLUSH_SECONDS = ENV.int("WAREHOUSE_FLUSH_SECONDS", 1)
+WAREHOUSE_FLUSH_ROWS = ENV.integer("WAREHOUSE_FLUSH_ROWS", 10_000)
+WAREHOUSE_FLUSH_SECONDS = ENV.integer("WAREHOUSE_FLUSH_SECONDS", 1)
 # With a Kafka broker and ClickHouse, tasks may hand their rows to a Kafka spool that
 # `manage.py warehouse_sink` inserts in batches (one insert per second per table instead of one
 # per task). Off by default: without a sink process the rows would wait in the topic.
-WAREHOUSE_SPOOL = ENV.bool("WAREHOUSE_SPOOL", False)
+WAREHOUSE_SPOOL = ENV.boolean("WAREHOUSE_SPOOL", False)

@@ -28,14 +28,15 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
 Flusher = Callable[[], int]
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 _flushers: dict[str, Flusher] = {}
 _lock = threading.Lock()
 
@@ -64,16 +65,16 @@ def flush_all() -> int:
 
 
 # Limit: without WAREHOUSE_SPOOL, prefork + flush_after gives ClickHouse one insert per task.
-def flush_after(function: F) -> F:
+def flush_after(function: Callable[P, R]) -> Callable[P, R]:
     """Run `function`, then `flush_all()`; the result is returned only once rows are durable."""
 
     @functools.wraps(function)
-    def run(*args: Any, **kwargs: Any) -> Any:
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
         result = function(*args, **kwargs)
         flush_all()
         return result
 
-    return run  # type: ignore[return-value]
+    return run
 
 
 # Limit: Celery only logs a flush failing here, then acks; until tasks use flush_after, rows can go.

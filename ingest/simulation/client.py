@@ -112,9 +112,12 @@ class Client:
         path = f"/api/v1/{name}"
         return self._send("POST", path, raw, headers, ip, route=path, retries=(1.0, 2.0))
 
-    def web(self, ip: str, body: dict[str, Any], user_agent: str, origin: str) -> Answer:
+    def web(self, ip: str, body: dict[str, Any], user_agent: str, origin: str = "") -> Answer:
+        """The web collector's POST /web/ingest, sent once like the collector sends it."""
         raw = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", "User-Agent": user_agent, "Origin": origin}
+        headers = {"Content-Type": "application/json", "User-Agent": user_agent}
+        if origin:
+            headers["Origin"] = origin
         return self._send("POST", "/web/ingest", raw, headers, ip, route="/web/ingest", retries=())
 
     # Wire -------------------------------------------------------------------------------

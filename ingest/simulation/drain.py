@@ -1,7 +1,7 @@
-"""Waiting for the pipeline to finish the traffic: every install sent attributed, and no
-postback delivery of the run still pending or retrying. It gives up at the time limit, or
-earlier when the installs are done and the open deliveries have stopped moving (a destination
-that keeps failing would otherwise hold the report until the limit)."""
+"""Waiting for the pipeline to finish the traffic: every install sent attributed, every event
+stored, and no postback delivery of the run still pending or retrying. It gives up at the time
+limit, or earlier when the installs are done and what is still open has stopped moving (a
+destination that keeps failing would otherwise hold the report until the limit)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from tqdm import tqdm
 
-from attribution.models import Install
+from attribution.models import CustomEvent, Install, Payment, UserIdentity
 from postbacks.models import Delivery
 
 POLL_SECONDS = 0.5
@@ -45,6 +45,19 @@ def count_installs(project_id: int, instance_ids: Sequence[str]) -> tuple[int, i
     return stored, attributed
 
 
+def stored_events(project_id: int, since: datetime) -> dict[str, int]:
+    """Signups, payments and custom events the project stored since the run began."""
+    return {
+        "signups": UserIdentity.objects.filter(
+            project_id=project_id, created_at__gte=since
+        ).count(),
+        "payments": Payment.objects.filter(project_id=project_id, received_at__gte=since).count(),
+        "custom_events": CustomEvent.objects.filter(
+            project_id=project_id, received_at__gte=since
+        ).count(),
+    }
+
+
 def open_deliveries(project_id: int, since: datetime) -> int:
     return Delivery.objects.filter(
         project_id=project_id,
@@ -59,8 +72,12 @@ def wait(
     since: datetime,
     timeout: float,
     *,
+    events_sent: dict[str, int] | None = None,
     progress: bool = True,
 ) -> Drained:
+    """Wait for the installs, the events (`events_sent` per kind of stored_events) and the
+    postbacks they lead to."""
+    wanted = events_sent or {}
     started = time.monotonic()
     last_open, moved_at = -1, started
     with tqdm(
@@ -69,7 +86,9 @@ def wait(
         while True:
             stored, attributed = count_installs(project_id, instance_ids)
             bar.update(attributed - bar.n)
-            pending = open_deliveries(project_id, since)
+            events = stored_events(project_id, since)
+            missing = sum(max(0, n - events.get(kind, 0)) for kind, n in wanted.items())
+            pending = open_deliveries(project_id, since) + missing
             now = time.monotonic()
             if pending != last_open:
                 last_open, moved_at = pending, now

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ingest.simulation import plan, referrers
+from ingest.simulation import pageviews, plan, referrers
 from ingest.simulation.client import Answer, Client
 from ingest.simulation.devices import Device, device_data
 from ingest.simulation.fakes import OutsideWorld
@@ -23,6 +23,7 @@ from ingest.simulation.stage import LinkCampaign, Stage
 
 SDK_VERSION = {"IOS": "4.0.1", "ANDROID": "3.0.0"}
 PAYMENT_TYPES = ("FIRST_PAYMENT", "ONE_TIME", "SUBSCRIPTION_CREATED", "WALLET_TOPUP")
+PAGE_VIEW_SHARE = 0.4  # link taps that come from our landing page rather than an ad
 EVENT_NAMES = ("item_viewed", "cart_added", "checkout_started", "level_completed", "search")
 
 
@@ -117,6 +118,11 @@ class Player:
     def _click(self, device: Device, campaign: LinkCampaign) -> Answer:
         source = (campaign.network or "newsletter").lower()
         query = f"utm_source={source}&utm_medium={'cpc' if campaign.network else 'email'}"
+        rng = random.Random(f"{self.run_tag}:page:{device.serial}")
+        if rng.random() < PAGE_VIEW_SHARE:
+            self._page_view(
+                device, f"{pageviews.LANDING}?{query}&utm_campaign={campaign.display_id}", rng
+            )
         answer = self.client.click(
             device.ip, f"/{campaign.display_id}?{query}", device.browser_agent
         )
@@ -124,6 +130,13 @@ class Player:
         if answer.status is not None and 300 <= answer.status < 400:
             self.ledger.count("link clicks redirected")
         return answer
+
+    def _page_view(self, device: Device, url: str, rng: random.Random) -> None:
+        """The landing page the link sits on, seen first (no Origin: the page is not ours)."""
+        event = pageviews.page_view(device, self.stage.web_token, url, rng)
+        answer = self.client.web(device.ip, event, device.browser_agent)
+        self.ledger.count("/web/ingest")
+        self._check(answer, "/web/ingest")
 
     def _store_extras(self, device: Device) -> dict[str, Any]:
         """What an unpaid first open carries: Play's organic referrer, or an AdServices token

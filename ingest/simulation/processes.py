@@ -1,7 +1,8 @@
 """A private copy of the platform on loopback ports, for the end-to-end benchmark and tests.
 
-It starts the Procfile's web, worker and relay processes (the same commands `make run` starts,
-with the web bound to a free port), after migrating the database they are configured for. With
+It starts the Procfile's processes (the same commands `make run` starts, with the web bound to a
+free port and the beat's schedule file in the state directory; the Flower UI and the gRPC server
+are left out), after migrating the database they are configured for. With
 no service URLs in the environment that is the embedded default under its own state directory,
 so a run never touches the developer's `.hazelnut/`. Processes are stopped by their own process
 group when the platform is closed.
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-WANTED = ("web", "worker", "relay")
+SKIPPED = frozenset({"flower", "grpc"})  # a UI and an RPC server the traffic never calls
 _BIND = "--bind"
 _SHUTDOWN = (
     "import sys, redis\n"
@@ -38,12 +39,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def procfile_commands(names: tuple[str, ...] = WANTED) -> dict[str, list[str]]:
+def procfile_commands(skipped: frozenset[str] = SKIPPED) -> dict[str, list[str]]:
     commands: dict[str, list[str]] = {}
     for line in (ROOT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
-        if name.strip() in names and command.strip():
-            commands[name.strip()] = shlex.split(command)
+        name = name.strip()
+        if name and not name.startswith("#") and name not in skipped and command.strip():
+            commands[name] = shlex.split(command)
     return commands
 
 
@@ -91,6 +93,9 @@ class LocalPlatform:
         return self
 
     def _tuned(self, name: str, argv: list[str]) -> list[str]:
+        state = self.env.get("HAZELNUT_STATE_DIR")
+        if state and "--schedule" in argv:
+            argv[argv.index("--schedule") + 1] = str(Path(state) / "celerybeat-schedule")
         if name == "web" and self.web_workers and "--workers" in argv:
             argv[argv.index("--workers") + 1] = str(self.web_workers)
         if name == "worker" and self.worker_concurrency and "--concurrency" in argv:

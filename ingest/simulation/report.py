@@ -11,9 +11,9 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from attribution.models import Campaign, CustomEvent, Install, Payment, UserIdentity
+from attribution.models import Campaign, Install
 from ingest.simulation.client import Exchange
-from ingest.simulation.drain import Drained, chunks
+from ingest.simulation.drain import Drained, chunks, stored_events
 from ingest.simulation.fakes import OutsideWorld
 from ingest.simulation.ledger import Ledger
 from ingest.simulation.plan import PAID_KINDS
@@ -170,27 +170,19 @@ def _request_latency(exchanges: list[Exchange]) -> dict[str, dict[str, float | N
     return {route: _percentiles(sorted(values)) for route, values in by_route.items()}
 
 
-def _events(project_id: int, ledger: Ledger, since: datetime) -> dict[str, dict[str, int]]:
-    sent_payments = (
-        ledger.calls["/api/client/capture-payment"] + ledger.calls["/api/v1/capture-payment"]
-    )
+def events_sent(ledger: Ledger) -> dict[str, int]:
     return {
-        "signups": {
-            "sent": ledger.calls["/api/client/trigger"],
-            "stored": UserIdentity.objects.filter(
-                project_id=project_id, created_at__gte=since
-            ).count(),
-        },
-        "payments": {
-            "sent": sent_payments,
-            "stored": Payment.objects.filter(project_id=project_id, received_at__gte=since).count(),
-        },
-        "custom_events": {
-            "sent": ledger.calls["/api/client/capture-event"],
-            "stored": CustomEvent.objects.filter(
-                project_id=project_id, received_at__gte=since
-            ).count(),
-        },
+        "signups": ledger.calls["/api/client/trigger"],
+        "payments": ledger.calls["/api/client/capture-payment"]
+        + ledger.calls["/api/v1/capture-payment"],
+        "custom_events": ledger.calls["/api/client/capture-event"],
+    }
+
+
+def _events(project_id: int, ledger: Ledger, since: datetime) -> dict[str, dict[str, int]]:
+    stored = stored_events(project_id, since)
+    return {
+        kind: {"sent": sent, "stored": stored[kind]} for kind, sent in events_sent(ledger).items()
     }
 
 

@@ -74,6 +74,7 @@ def simulate(options: Options) -> dict[str, Any]:
             [s.install_instance_id for s in ledger.installs],
             since,
             options.drain_timeout,
+            events_sent=report.events_sent(ledger),
             progress=options.progress,
         )
         return report.build(

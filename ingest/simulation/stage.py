@@ -64,6 +64,7 @@ class Stage:
     apple_ad_group_id: str
     android_bundle: str
     ios_bundle: str
+    web_token: str
 
 
 def demo_credentials() -> Credentials:
@@ -117,6 +118,7 @@ def prepare(credentials: Credentials, world: OutsideWorld) -> Stage:
         apple_ad_group_id=f"{apple_id}1",
         android_bundle=android.bundle_id,
         ios_bundle=ios.bundle_id,
+        web_token=project.web_token,
     )
 
 

@@ -48,7 +48,7 @@ class NetworkClient(Protocol):
 
 
 def credentials(stored: object) -> dict[str, Any]:
-    """Decrypted credentials as a plain dict (the field is typed as text for the checker)."""
+    """The decrypted credentials as a new plain dict (empty when none are stored)."""
     return dict(stored) if isinstance(stored, dict) else {}
 
 

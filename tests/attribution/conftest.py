@@ -55,9 +55,7 @@ class Sent:
 
 
 @pytest.fixture
-def sent(
-    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
-) -> Iterator[Sent]:
+def sent(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> Sent:
     """Published tasks are recorded; attribution's own tasks run at once, in-process, and every
     on_commit callback runs as if the transaction had committed."""
     record = Sent()

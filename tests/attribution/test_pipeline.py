@@ -186,8 +186,8 @@ def test_facade_reports_attribution_and_signals_once(
 
 
 def _get(project_key: str | None, **query: str) -> HttpResponse:
-    headers = {"HTTP_LINKRUNNER_KEY": project_key} if project_key else {}
-    request = RequestFactory().get("/api/v1/attribution-decision", query, **headers)
+    headers = {"Linkrunner-Key": project_key} if project_key else None
+    request = RequestFactory().get("/api/v1/attribution-decision", query, headers=headers)
     return decision_trace(request)
 
 

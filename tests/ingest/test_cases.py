@@ -43,7 +43,9 @@ def _payment(install_id: str, transaction_id: str, amount: str, currency: str) -
 
 def _json_payment(*args: str) -> dict[str, object]:
     body = _payment(*args)
-    body["amount"] = float(body["amount"])  # type: ignore[arg-type]
+    amount = body["amount"]
+    assert isinstance(amount, Decimal)
+    body["amount"] = float(amount)
     return body
 
 

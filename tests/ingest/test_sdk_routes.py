@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pytest_django import DjangoAssertNumQueries
 
 from attribution.contracts import HANDLE_DEEPLINK, RECORD_SIGNUP
 from attribution.models import Campaign, Install, UserIdentity
@@ -201,14 +202,14 @@ def test_routes_need_no_csrf_token(api: Api, published: Published) -> None:
 
 
 def test_init_hot_path_query_count(
-    api: Api, published: Published, django_assert_num_queries: object
+    api: Api, published: Published, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     body = {"platform": "IOS", "install_instance_id": IID, "device_data": {}}
     api.sdk("init", body)  # warms the project cache and claims the first launch
 
-    with django_assert_num_queries(0):  # type: ignore[operator]
+    with django_assert_num_queries(0):
         session = api.sdk("init", body)
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with django_assert_num_queries(1):
         first = api.sdk("init", {**body, "install_instance_id": "another-install"})
 
     assert api.envelope(session)["data"]["is_first_launch"] is False

@@ -103,27 +103,28 @@ def main() -> None:
             time.sleep(0.1)
 
     from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
 
-    trace.get_tracer_provider().force_flush()  # type: ignore[attr-defined]
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider), provider  # installed by install_tracing
+    provider.force_flush()
     spans = exporter.get_finished_spans()
     lines = [
         json.loads(line) for line in log_stream.getvalue().splitlines() if line.startswith("{")
     ]
-    print(
-        json.dumps(
-            {
-                "status": response.status_code,
-                "received": received,
-                "spans": [
-                    {"name": span.name, "trace_id": format(span.context.trace_id, "032x")}
-                    for span in spans
-                ],
-                "log_lines": [
-                    {"event": line.get("event"), "trace_id": line.get("trace_id")} for line in lines
-                ],
-            }
-        )
-    )
+    result = {
+        "status": response.status_code,
+        "received": received,
+        "spans": [
+            {"name": span.name, "trace_id": format(span.context.trace_id, "032x")} for span in spans
+        ],
+        "log_lines": [
+            {"event": line.get("event"), "trace_id": line.get("trace_id")} for line in lines
+        ],
+    }
+    # The test reads this last stdout line; it is the script's output, not a debugging print.
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

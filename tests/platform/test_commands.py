@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from pytest_django import Settings
 
 from attribution.models import App, Campaign, Project, SigningCredential
 
@@ -44,8 +46,8 @@ def test_createproject_prints_secrets_that_authenticate() -> None:
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent(settings: object, tmp_path: object) -> None:
-    settings.STATE_DIR = tmp_path  # type: ignore[attr-defined]
+def test_seed_demo_is_idempotent(settings: Settings, tmp_path: Path) -> None:
+    settings.STATE_DIR = tmp_path
     first, second = StringIO(), StringIO()
     call_command("seed_demo", stdout=first)
     call_command("seed_demo", stdout=second)

@@ -10,7 +10,7 @@ from hazelnut.net import client_ip, normalize_ip
 
 def test_missing_required_variable_names_it() -> None:
     with pytest.raises(ConfigError, match=r"^SECRET_KEY is required but not set$"):
-        Env({}).str("SECRET_KEY")
+        Env({}).string("SECRET_KEY")
 
 
 def test_malformed_url_names_the_variable() -> None:
@@ -25,11 +25,11 @@ def test_url_with_wrong_scheme_is_refused() -> None:
 
 def test_typed_values() -> None:
     env = Env({"N": "12", "B": "off", "L": "a, b,,c"})
-    assert env.int("N", 1) == 12
-    assert env.bool("B", True) is False
-    assert env.list("L", []) == ["a", "b", "c"]
+    assert env.integer("N", 1) == 12
+    assert env.boolean("B", True) is False
+    assert env.string_list("L", []) == ["a", "b", "c"]
     with pytest.raises(ConfigError, match="N must be a whole number"):
-        Env({"N": "x"}).int("N", 1)
+        Env({"N": "x"}).integer("N", 1)
 
 
 @pytest.mark.parametrize(

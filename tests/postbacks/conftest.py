@@ -156,12 +156,23 @@ class FakeWarehouse:
         normalize(table_named(table), rows)  # the real column check: unknown columns raise
         self.rows.setdefault(table, []).extend(rows)
 
+    def flush(self) -> int:
+        return 0  # rows land at once; nothing is ever buffered
+
+    def close(self) -> None:
+        return
+
 
 @pytest.fixture(autouse=True)
 def warehouse(monkeypatch: pytest.MonkeyPatch) -> FakeWarehouse:
-    """Warehouse writes land here, checked against the real table definitions."""
+    """Warehouse writes land here, checked against the real table definitions.
+
+    The fake replaces the shared instance, not `get_warehouse` itself: modules that import the
+    function by name (the reports) may be first imported during one of these tests, and would
+    otherwise keep the fake for the rest of the run.
+    """
     import hazelnut.warehouse
 
     fake = FakeWarehouse()
-    monkeypatch.setattr(hazelnut.warehouse, "get_warehouse", lambda: fake)
+    monkeypatch.setattr(hazelnut.warehouse, "_warehouse", fake)
     return fake

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from pytest_django import Settings
 
 from attribution.models import Project
 from hazelnut.warehouse import Warehouse
@@ -32,8 +33,8 @@ def warehouse_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def warehouse(warehouse_backend: str, db: None, settings: object) -> Iterator[Warehouse]:
-    settings.ROOT_URLCONF = "tests.reports.urls"  # type: ignore[attr-defined]
+def warehouse(warehouse_backend: str, db: None, settings: Settings) -> Iterator[Warehouse]:
+    settings.ROOT_URLCONF = "tests.reports.urls"
     yield from open_backend(warehouse_backend, settings)
 
 
@@ -44,10 +45,10 @@ def month(project_with_key: tuple[Project, str], warehouse: Warehouse) -> Month:
 
 
 @pytest.fixture
-def api(month: Month, settings: object) -> Client:
+def api(month: Month, settings: Settings) -> Client:
     # The contract's limits (1 report a minute) would stop a test after its first call;
     # test_rate_limits.py checks them with the real values.
-    settings.HAZELNUT_RATE_LIMIT_REPORTING_PER_MINUTE = 10_000  # type: ignore[attr-defined]
-    settings.HAZELNUT_RATE_LIMIT_CAMPAIGN_PER_SECOND = 10_000  # type: ignore[attr-defined]
-    settings.HAZELNUT_RATE_LIMIT_DATA_PER_SECOND = 10_000  # type: ignore[attr-defined]
+    settings.HAZELNUT_RATE_LIMIT_REPORTING_PER_MINUTE = 10_000
+    settings.HAZELNUT_RATE_LIMIT_CAMPAIGN_PER_SECOND = 10_000
+    settings.HAZELNUT_RATE_LIMIT_DATA_PER_SECOND = 10_000
     return Client(headers={"linkrunner-key": month.key})

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.test import Client
+from pytest_django import Settings
 
 from attribution.models import Project
 
 
 def test_reporting_allows_one_request_a_minute_per_key(
-    project_with_key: tuple[Project, str], settings: object
+    project_with_key: tuple[Project, str], settings: Settings
 ) -> None:
-    settings.ROOT_URLCONF = "tests.reports.urls"  # type: ignore[attr-defined]
+    settings.ROOT_URLCONF = "tests.reports.urls"
     _, key = project_with_key
     client = Client(headers={"linkrunner-key": key})
     june = {"from": "2026-06-01", "to": "2026-06-30"}
@@ -28,10 +29,10 @@ def test_reporting_allows_one_request_a_minute_per_key(
 
 
 def test_campaign_list_is_limited_per_second(
-    project_with_key: tuple[Project, str], settings: object
+    project_with_key: tuple[Project, str], settings: Settings
 ) -> None:
-    settings.ROOT_URLCONF = "tests.reports.urls"  # type: ignore[attr-defined]
-    settings.HAZELNUT_RATE_LIMIT_CAMPAIGN_PER_SECOND = 3  # type: ignore[attr-defined]
+    settings.ROOT_URLCONF = "tests.reports.urls"
+    settings.HAZELNUT_RATE_LIMIT_CAMPAIGN_PER_SECOND = 3
     _, key = project_with_key
     client = Client(headers={"linkrunner-key": key})
 

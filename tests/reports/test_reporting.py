@@ -27,7 +27,7 @@ def _report(api: Client, **params: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["msg"]) == (200, "Success")
-    return body["data"]  # type: ignore[no-any-return]
+    return body["data"]
 
 
 def _by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from pytest_django import Settings
 
 from hazelnut.warehouse import Warehouse, reset_warehouse
 
@@ -47,7 +48,8 @@ def _needs_missing_service(item: pytest.Item) -> bool:
 
 
 def deselect_clickhouse(config: pytest.Config, items: list[pytest.Item]) -> None:
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         (dropped if _needs_missing_service(item) else kept).append(item)
     if dropped:
@@ -67,7 +69,7 @@ def report_deselected(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.config.stash[_deselected_key] = 0
 
 
-def open_backend(backend: str, settings: object) -> Iterator[Warehouse]:
+def open_backend(backend: str, settings: Settings) -> Iterator[Warehouse]:
     """Yield a migrated, empty warehouse and make it the shared one for the test."""
     if backend == "sql":
         url = "sql://default"
@@ -75,7 +77,7 @@ def open_backend(backend: str, settings: object) -> Iterator[Warehouse]:
         base = clickhouse_url()
         assert base is not None
         url = throwaway_clickhouse_url(base)
-    settings.WAREHOUSE_URL = url  # type: ignore[attr-defined]
+    settings.WAREHOUSE_URL = url
     reset_warehouse()
     from hazelnut.warehouse import get_warehouse
 

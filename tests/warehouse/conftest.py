@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from pytest_django import Settings
 
 from hazelnut.warehouse import Warehouse
 from tests.warehouse import backends
@@ -30,7 +31,7 @@ def warehouse_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def warehouse(warehouse_backend: str, db: None, settings: object) -> Iterator[Warehouse]:
+def warehouse(warehouse_backend: str, db: None, settings: Settings) -> Iterator[Warehouse]:
     yield from open_backend(warehouse_backend, settings)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from hazelnut.warehouse import (
     get_warehouse,
 )
 from hazelnut.warehouse.clickhouse_schema import MIGRATIONS as CLICKHOUSE_MIGRATIONS
+from hazelnut.warehouse.rows import Row
 from hazelnut.warehouse.sql_schema import MIGRATIONS as SQL_MIGRATIONS
 
 JUNE = ReportFilter(project_id=7, start=dt.date(2026, 6, 1), end=dt.date(2026, 6, 30))
@@ -121,11 +123,11 @@ def test_transient_insert_errors_are_retried(
     real_insert = warehouse.insert
     calls: list[int] = []
 
-    def flaky(table: str, rows: object) -> None:
+    def flaky(table: str, rows: Sequence[Row]) -> None:
         calls.append(1)
         if len(calls) < 3:
             raise warehouse.transient_errors[0]("server went away")
-        real_insert(table, rows)  # type: ignore[arg-type]
+        real_insert(table, rows)
 
     monkeypatch.setattr(warehouse, "insert", flaky)
     monkeypatch.setattr("hazelnut.warehouse.base.wait_exponential", lambda **_: lambda _: 0)
@@ -267,7 +269,7 @@ def test_filters_narrow_by_network_platform_and_campaign(warehouse: Warehouse) -
     warehouse.flush()
 
     def installs(**narrow: object) -> int:
-        report = ReportFilter(**{**JUNE.__dict__, **narrow})  # type: ignore[arg-type]
+        report = ReportFilter(**{**JUNE.__dict__, **narrow})
         return sum(day.installs for day in warehouse.campaign_days(report))
 
     assert installs() == 4
