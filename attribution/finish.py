@@ -20,6 +20,7 @@ from attribution import api, arbiter, campaigns, reinstalls, sink
 from attribution.models import Campaign, Click, Install
 from attribution.models.install import AttributionType
 from attribution.strategies.base import Candidate
+from hazelnut import metrics
 from postbacks.api import fan_out_install
 
 log = structlog.get_logger(__name__)
@@ -97,6 +98,7 @@ def finish_install(install_id: int, trace: dict[str, Any], install: Install | No
             setattr(install, name, value)
         finished = install
         transaction.on_commit(lambda: _after_commit(finished))
+    metrics.ATTRIBUTION_OUTCOMES.labels(source=fields["source"] or "organic").inc()
     log.info(
         "attribution.install.attributed",
         project_id=install.project_id,

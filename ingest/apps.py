@@ -11,9 +11,12 @@ from django.apps import AppConfig
 
 
 def _outbox_check() -> dict[str, Any]:
+    from hazelnut import metrics
     from ingest import outbox
 
-    return {"depth": outbox.depth()}
+    depth = outbox.depth()
+    metrics.OUTBOX_DEPTH.set(depth)
+    return {"depth": depth}
 
 
 class IngestConfig(AppConfig):

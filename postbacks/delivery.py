@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from hazelnut import metrics
 from hazelnut.http import CIRCUIT_OPEN, HttpClient, HttpResult
 from postbacks import ledger, ssrf, throttle
 from postbacks.frozen import DeliverySpec, FrozenRequest, Skip
@@ -186,6 +187,9 @@ def settle(
 
 def log_attempt(delivery: Delivery, request: FrozenRequest, settled: Settled) -> None:
     # Every attempt is an Attempt row and a warehouse row already; the log is for trouble.
+    metrics.POSTBACK_DELIVERIES.labels(
+        destination=delivery.destination, result=settled.verdict.outcome.value
+    ).inc()
     emit = log.debug if settled.verdict.outcome is Outcome.DELIVERED else log.info
     emit(
         "postbacks.delivery.attempted",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import structlog
 
+from hazelnut import metrics
 from hazelnut.warehouse.rows import Row
 
 log = structlog.get_logger(__name__)
@@ -91,6 +92,7 @@ class BatchWriter:
                 self._put_back(table, rows)
                 raise
             self.inserts += 1
+            metrics.WAREHOUSE_FLUSH_ROWS.labels(table=table).observe(len(rows))
             return len(rows)
 
     def close(self) -> None:

@@ -57,3 +57,16 @@ def test_request_attribution_and_postback_share_one_trace(run: dict[str, Any]) -
         "postbacks.fanout.install",
     }
     assert {line["trace_id"] for line in ours} == trace_ids
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_metrics_show_the_run(run: dict[str, Any]) -> None:
+    metrics = run["metrics"]
+    # One install attributed, one webhook delivered, five tasks ran, rows reached the warehouse.
+    assert metrics["hazelnut_attribution_outcomes"] == 1
+    assert metrics["hazelnut_postback_deliveries"] == 1
+    assert metrics["hazelnut_tasks"] >= 5
+    assert metrics["hazelnut_warehouse_flush_rows"] > 0
+    assert metrics["hazelnut_http_request_seconds"] > 0
+    assert metrics["hazelnut_outbox_depth"] == 0

@@ -112,7 +112,9 @@ def main() -> None:
     lines = [
         json.loads(line) for line in log_stream.getvalue().splitlines() if line.startswith("{")
     ]
+    metrics = _scrape(Client())
     result = {
+        "metrics": metrics,
         "status": response.status_code,
         "received": received,
         "spans": [
@@ -125,6 +127,18 @@ def main() -> None:
     # The test reads this last stdout line; it is the script's output, not a debugging print.
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
+
+
+def _scrape(client: Any) -> dict[str, float]:
+    """Each metric family's samples summed, as /metrics shows them after the run."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    client.get("/readyz")  # sets the outbox depth gauge
+    text = client.get("/metrics").content.decode()
+    return {
+        family.name: sum(sample.value for sample in family.samples)
+        for family in text_string_to_metric_families(text)
+    }
 
 
 if __name__ == "__main__":
