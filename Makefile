@@ -18,6 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 migrate: install
 	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py warehouse_migrate
 
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
@@ -27,9 +28,12 @@ run: migrate
 	@echo "grpc     127.0.0.1:50051"
 	$(VENV)/bin/honcho start -f Procfile
 
+# Tests keep their own embedded state and, on Kafka, their own topics, so a running
+# `make run` (or an earlier test run) never shares queues with them.
 test: install lint
 	bash scripts/system-deps.sh test
-	$(PY) -m pytest -p no:randomly
+	HAZELNUT_STATE_DIR=$(CURDIR)/.hazelnut/test HAZELNUT_TOPIC_PREFIX=test-$$(date +%s)- \
+		$(PY) -m pytest --durations=15
 
 lint: install
 	bash scripts/lint.sh

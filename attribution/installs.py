@@ -44,7 +44,8 @@ from hazelnut.net import normalize_ip
 log = structlog.get_logger(__name__)
 
 RUN_EXTERNAL = "attribution.strategies.external"
-LOCK_SECONDS = 120
+# Attribution holds the lock for milliseconds; a worker killed mid-install frees it by expiry.
+LOCK_SECONDS = 30
 
 
 class InstallBusy(Exception):

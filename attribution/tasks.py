@@ -21,7 +21,14 @@ def record_page_view(**message: Any) -> None:
     pageviews.record_page_view(message)
 
 
-@task(contracts.ATTRIBUTE_INSTALL, retry_on=(installs.InstallBusy,), backoff_max_seconds=60)
+# A busy install is retried until its lock can only have expired (LOCK_SECONDS): giving up
+# earlier would leave the install unattributed.
+@task(
+    contracts.ATTRIBUTE_INSTALL,
+    retry_on=(installs.InstallBusy,),
+    max_retries=20,
+    backoff_max_seconds=10,
+)
 def attribute_install(**message: Any) -> None:
     installs.attribute_install(cast(InstallMessage, message))
 

@@ -50,6 +50,7 @@ from attribution.strategies import LOCAL  # noqa: E402
 from attribution.tasks import attribute_install  # noqa: E402
 from bench.common import is_quick, latency_summary, rate, ratio, report  # noqa: E402
 from hazelnut.celery import app  # noqa: E402
+from hazelnut.config import with_redis_db  # noqa: E402
 
 BATCH = 200
 CHROME = (
@@ -148,7 +149,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
     else:
         connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
-    client = redis.Redis.from_url(settings.REDIS_URL, db=10)
+    client = redis.Redis.from_url(with_redis_db(settings.REDIS_URL, 10))
     client.flushdb()
     clickstore._connection = client
     published: list[str] = []

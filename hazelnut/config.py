@@ -102,3 +102,18 @@ def settings_or_exit() -> None:
     except ConfigError as error:
         sys.stderr.write(f"configuration error: {error}\n")
         raise SystemExit(2) from None
+
+
+def with_redis_db(url: str, db: int) -> str:
+    """`url` naming Redis database `db`.
+
+    redis-py lets a db in the URL win over a `db=` argument, so a separate database (for a test
+    or a benchmark) has to be named in the URL itself, or its flush would hit the broker's db 0.
+    """
+    from urllib.parse import parse_qsl, urlencode, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "db"]
+    if parts.scheme == "unix":  # urlunsplit would drop the empty host and its "//"
+        return f"unix://{parts.path}?{urlencode([*query, ('db', str(db))])}"
+    return urlunsplit(parts._replace(path=f"/{db}", query=urlencode(query)))

@@ -131,7 +131,9 @@ def remove(message: EventMessage) -> int:
     query &= Q(payment_id=payment_key) if payment_key else Q(user_id=user_id)
     now = timezone.now()
     with transaction.atomic():
-        payments = list(Payment.objects.select_for_update().select_related("install").filter(query))
+        payments = list(
+            Payment.objects.select_for_update(of=("self",)).select_related("install").filter(query)
+        )
         Payment.objects.filter(pk__in=[p.pk for p in payments]).update(removed_at=now)
         ledger.write([warehouse_row(p, p.install, removal=True) for p in payments])
     return len(payments)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hazelnut.broker.settings import transport_options
 from hazelnut.queues import broker_topic_options, task_routes
 from hazelnut.settings.runtime import ENV, required_in_production
 from hazelnut.settings.services import REDIS_EMBEDDED_SOCKET
@@ -40,7 +41,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if BROKER_IS_KAFKA:
-    CELERY_BROKER_TRANSPORT_OPTIONS = broker_topic_options()
+    # A prefix keeps deployments (or test runs) sharing one cluster out of each other's topics.
+    CELERY_BROKER_TRANSPORT_OPTIONS = transport_options(
+        broker_topic_options()["topics"],
+        topic_prefix=ENV.string("HAZELNUT_TOPIC_PREFIX", ""),
+    )
+    # On Kafka a failed task's message goes to the dead-letter topic with its error; the
+    # prefetch is also the replay window after a crash, so it stays small.
+    CELERY_TASK_ACKS_ON_FAILURE = False
+    CELERY_WORKER_PREFETCH_MULTIPLIER = ENV.integer("CELERY_PREFETCH_MULTIPLIER", 2)
 elif REDIS_EMBEDDED_SOCKET is not None or CELERY_BROKER_URL.startswith("redis"):
     # Redis redelivers unacked messages after this long; attribution tasks finish in seconds.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}

@@ -16,13 +16,14 @@ from django.conf import settings
 from attribution import clickstore, sink
 from attribution.models import AdNetwork, Campaign, Project
 from hazelnut.celery import app
+from hazelnut.config import with_redis_db
 
 CLICK_STORE_DB = 9
 
 
 @pytest.fixture(autouse=True)
 def click_store() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(settings.REDIS_URL, db=CLICK_STORE_DB)
+    connection = redis.Redis.from_url(with_redis_db(settings.REDIS_URL, CLICK_STORE_DB))
     connection.flushdb()
     clickstore._connection = connection
     yield connection

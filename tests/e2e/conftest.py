@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 import redis
 
 from attribution import clickstore, sink
 from hazelnut.celery import app
+from hazelnut.config import with_redis_db
 from ingest import auth, kv, publish, web
 
 CLICK_STORE_DB = 12
@@ -66,23 +66,13 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Broker:
     return stand_in
 
 
-def with_db(url: str, db: int) -> str:
-    """`url` naming database `db`. redis-py lets a db in the URL win over a `db=` argument, so
-    the database has to be changed in the URL itself, or a flush would hit the broker's db 0."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "db"]
-    if parts.scheme == "unix":  # urlunsplit would drop the empty host and its "//"
-        return f"unix://{parts.path}?{urlencode([*query, ('db', str(db))])}"
-    return urlunsplit(parts._replace(path=f"/{db}", query=urlencode(query)))
-
-
 @pytest.fixture(autouse=True)
 def warehouse_rows(
     monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> Iterator[dict[str, list[dict[str, Any]]]]:
     """The click store in a private Redis database, edge keys under a private prefix, warehouse
     rows kept in memory, Apple retries without waiting."""
-    store = redis.Redis.from_url(with_db(settings.REDIS_URL, CLICK_STORE_DB))
+    store = redis.Redis.from_url(with_redis_db(settings.REDIS_URL, CLICK_STORE_DB))
     assert store.connection_pool.connection_kwargs["db"] == CLICK_STORE_DB
     store.flushdb()
     monkeypatch.setattr(clickstore, "_connection", store)

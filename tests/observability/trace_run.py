@@ -142,6 +142,13 @@ def _scrape(client: Any) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        from pathlib import Path
+
+        from hazelnut import embedded
+
+        embedded.stop(Path(STATE))
     sys.stdout.flush()
     os._exit(0)
