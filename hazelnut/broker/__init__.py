@@ -47,8 +47,9 @@ def message_key(key: str | int | None) -> dict[str, Any]:
 def _flush_after_task(**_kwargs: Any) -> None:
     # Under prefork the parent acknowledges (and later commits) a task that a child ran, so the
     # child must have delivered what the task published before it reports back.
-    # Limit: if Kafka stays down past this wait, the parent may commit before the child's
-    # fan-out is stored (librdkafka keeps retrying it); solo and threads pools have no such gap.
+    # if Kafka stays down past this wait, the parent may commit before the child's fan-out is stored
+    # (librdkafka keeps retrying it); solo and threads pools have no such gap.
+    # Limit: prefork only: Kafka down past this wait may let a commit pass an unstored fan-out.
     from hazelnut.broker.publisher import flush_after_task
 
     flush_after_task(_FLUSH_AFTER_TASK_S)

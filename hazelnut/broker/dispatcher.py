@@ -109,8 +109,9 @@ class Dispatcher:
             for partition, offset in ends.items():
                 starts.setdefault((topic, partition), offset)
         elif queue in self._members:
-            # Limit: a durable queue's group starts a new exchange topic from its earliest
-            # retained record, so it may see messages published before the binding existed.
+            # a durable queue's group starts a new exchange topic from its earliest retained record,
+            # so it may see messages published before the binding existed.
+            # Limit: a durable group reads a newly bound exchange topic from its earliest record.
             self._members[queue].resubscribe(self._topics_of(queue))
 
     def delete_queue(self, queue: str) -> None:

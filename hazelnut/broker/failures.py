@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-# Limit: under the prefork pool the error is raised (and signalled) in the child process while the
-# parent rejects, so those dead letters carry the reason and origin but no error text.
+# under the prefork pool the error is raised (and signalled) in the child process while the parent
+# rejects, so those dead letters carry the reason and origin but no error text.
+# Limit: prefork dead letters carry the reason and origin but not the error text.
 _CAPACITY = 2048
 _MAX_TEXT = 2000
 

@@ -179,8 +179,9 @@ class GroupMember:
         )
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
-        # Limit: tasks still running on a revoked partition are not waited for; the new owner runs
-        # them again (at-least-once, tasks are idempotent).
+        # tasks still running on a revoked partition are not waited for; the new owner runs them
+        # again (at-least-once, tasks are idempotent).
+        # Limit: tasks running on a revoked partition are not awaited; the new owner reruns them.
         keys = [(tp.topic, tp.partition) for tp in partitions]
         self._commit(self.tracker.release(keys))
         self._on_released(keys)

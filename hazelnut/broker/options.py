@@ -66,8 +66,9 @@ class Options:
     connect_timeout_s: float = 5.0
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 2_000
-    # Limit: a solo-pool worker polls only between tasks, so a task longer than this gets its
-    # partitions reassigned mid-run (the task still finishes; its message runs again elsewhere).
+    # a solo-pool worker polls only between tasks, so a task longer than this gets its partitions
+    # reassigned mid-run (the task still finishes; its message runs again elsewhere).
+    # Limit: a solo-pool task longer than this loses its partitions and runs again elsewhere.
     max_poll_interval_ms: int = 300_000
     linger_ms: int = 2
     producer_config: Mapping[str, Any] = field(default_factory=dict)

@@ -22,8 +22,9 @@ from hazelnut.broker.topics import TopicRegistry
 
 
 def is_identity_binding(queue: str, exchange: str, exchange_type: str, routing_key: str) -> bool:
-    # Limit: a second queue bound to a direct exchange under the first queue's own name does not
-    # get those messages (they go to the first queue's topic only); Celery never binds that way.
+    # a second queue bound to a direct exchange under the first queue's own name does not get those
+    # messages (they go to the first queue's topic only); Celery never binds that way.
+    # Limit: a second queue bound under the first queue's own name misses its messages.
     return exchange_type == "direct" and exchange == queue and routing_key == queue
 
 
@@ -48,9 +49,10 @@ class Outbound:
     ) -> None:
         value, key, headers = wire.encode(message)
         if not exchange or is_identity_binding(routing_key, exchange, exchange_type, routing_key):
-            # Limit: anonymous publishes to an auto-delete queue (no topic of its own) are not
-            # delivered, so the rpc:// result backend does not work; events, pidbox and task
-            # queues never publish that way.
+            # anonymous publishes to an auto-delete queue (no topic of its own) are not delivered,
+            # so the rpc:// result backend does not work; events, pidbox and task queues never
+            # publish that way.
+            # Limit: anonymous publishes to an auto-delete queue are dropped (no rpc:// backend).
             topic = self._queue_topic(routing_key)
             eta = wire.eta_seconds(message)
             route = (
@@ -66,9 +68,10 @@ class Outbound:
         else:
             topic = self._exchange_topic(exchange)
             headers.append((wire.ROUTING_KEY, routing_key.encode("utf-8")))
-            # Limit: a durable queue bound to a named exchange is fed from that exchange topic,
-            # yet its publishes count as transient (events and pidbox traffic dominate there),
-            # and an ETA on such a publish is not diverted to a delay topic.
+            # a durable queue bound to a named exchange is fed from that exchange topic, yet its
+            # publishes count as transient (events and pidbox traffic dominate there), and an ETA on
+            # such a publish is not diverted to a delay topic.
+            # Limit: durable-queue publishes via a named exchange are transient, with no ETA delay.
             durable = False
         self._publisher.send(topic, value, key, headers, confirm_timeout, durable)
 

@@ -31,8 +31,9 @@ def send_back(
 ) -> None:
     record = inbound.record
     headers = record.headers()
-    # Limit: redeliveries after a crash or rebalance replay the same record, so only explicit
-    # requeues count towards max_deliveries.
+    # redeliveries after a crash or rebalance replay the same record, so only explicit requeues
+    # count towards max_deliveries.
+    # Limit: only explicit requeues count towards max_deliveries; crash replays do not.
     deliveries = wire.header_int(headers, wire.DELIVERIES, 1)
     if requeue and deliveries < options.max_deliveries:
         topic = names.retry(inbound.queue)

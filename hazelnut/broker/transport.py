@@ -107,8 +107,9 @@ class Transport(virtual.Transport):
             self._dispatcher.close()
             self._dispatcher = None
 
-    # Limit: Flower's Broker tab (queue lengths) knows only AMQP and Redis and shows a 404 for this
-    # scheme; workers, tasks, events and remote control all work.
+    # Flower's Broker tab (queue lengths) knows only AMQP and Redis and shows a 404 for this scheme;
+    # workers, tasks, events and remote control all work.
+    # Limit: Flower's Broker tab (queue lengths) shows a 404 for the kafka:// scheme.
     def driver_version(self) -> str:
         return str(confluent_kafka.version()[0])
 

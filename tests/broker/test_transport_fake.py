@@ -147,7 +147,9 @@ def test_reject_dead_letters_with_the_task_error(
     [dead] = fake.cluster.records(f"{prefix}work.dlq")
     assert wire.header(dead.headers(), wire.REASON) == b"rejected"
     assert wire.header(dead.headers(), wire.ERROR) == b"ValueError: bad payload"
-    assert wire.header(dead.headers(), wire.ORIGIN).startswith(f"{prefix}work/".encode())
+    origin = wire.header(dead.headers(), wire.ORIGIN)
+    assert origin is not None
+    assert origin.startswith(f"{prefix}work/".encode())
     drain_for([worker], 0.1)
     assert sum(_committed(fake, prefix, "work", p) or 0 for p in range(3)) == 1
 
