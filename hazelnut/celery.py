@@ -15,7 +15,8 @@ broker.register()
 
 app = Celery("hazelnut")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["attribution", "postbacks", "analytics", "ingest", "hazelnut"])
+app.autodiscover_tasks(["attribution", "postbacks", "analytics", "ingest"])
+app.autodiscover_tasks(["hazelnut"], related_name="backlog")
 
 # Signal handlers (telemetry, log context, task metrics, liveness) for every worker process.
 import hazelnut.worker  # noqa: E402, F401

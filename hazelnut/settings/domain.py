@@ -32,4 +32,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "outbox-relay": {"task": "ingest.outbox.relay", "schedule": timedelta(seconds=30)},
+    "queue-backlog": {"task": "hazelnut.backlog.sample", "schedule": timedelta(seconds=30)},
 }
