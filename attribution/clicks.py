@@ -55,7 +55,7 @@ def record_click(message: ClickMessage, *, campaign_from_path: bool = True) -> C
         _index(Click.objects.get(click_id=message["click_id"]), campaign)  # heal the store
         return None
     _index(click, campaign)
-    sink.write("clicks", [_warehouse_row(click, campaign)])
+    sink.write("clicks", [warehouse_row(click, campaign)])
     log.info("attribution.click.recorded", project_id=click.project_id, is_view=click.is_view)
     return click
 
@@ -123,7 +123,8 @@ def stored(click: Click, campaign: Campaign | None) -> clickstore.StoredClick:
     )
 
 
-def _warehouse_row(click: Click, campaign: Campaign | None) -> dict[str, Any]:
+def warehouse_row(click: Click, campaign: Campaign | None) -> dict[str, Any]:
+    """The click's `clicks` warehouse row; live writes and the backfill both build it here."""
     return {
         "project_id": click.project_id,
         "click_id": click.click_id,
@@ -137,5 +138,5 @@ def _warehouse_row(click: Click, campaign: Campaign | None) -> dict[str, Any]:
         "device_type": click.device_type,
         "in_app_browser": click.in_app_browser,
         "is_view": int(click.is_view),
-        **{key: click.utm.get(key, "") for key in UTM_KEYS},
+        **{key: str(click.utm.get(key, "")) for key in UTM_KEYS},
     }

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
+from attribution import clicks
 from attribution.models import (
     Click,
     CustomEvent,
@@ -25,7 +26,7 @@ from attribution.models import (
 from attribution.models.event import PaymentStatus
 
 M = TypeVar("M", bound=Model)
-UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+UTM_KEYS = clicks.UTM_KEYS
 
 
 @dataclass(frozen=True)
@@ -40,22 +41,7 @@ class Source:
 
 
 def click_row(click: Click) -> dict[str, Any]:
-    campaign = click.campaign
-    return {
-        "project_id": click.project_id,
-        "click_id": click.click_id,
-        "campaign_id": click.campaign_id or 0,
-        "campaign_display_id": campaign.display_id if campaign else "",
-        "network": (campaign.network_code or "") if campaign else "",
-        "clicked_at": click.clicked_at,
-        "ip": click.ip or "",
-        "platform": click.platform,
-        "os_version": click.os_version,
-        "device_type": click.device_type,
-        "in_app_browser": click.in_app_browser,
-        "is_view": int(click.is_view),
-        **{key: str(click.utm.get(key, "")) for key in UTM_KEYS},
-    }
+    return clicks.warehouse_row(click, click.campaign)
 
 
 def install_row(install: Install) -> dict[str, Any]:
