@@ -1,7 +1,9 @@
 """Reading a request body: raw bytes first (they are what a signature covers), then JSON.
 
 Numbers with a fraction are parsed as Decimal so money never passes through a float; NaN and
-Infinity are refused because no client has a reason to send them.
+Infinity are refused because no client has a reason to send them. So are strings holding NUL or an
+unpaired surrogate (only reachable through `\\u` escapes): no database stores them, and taking
+them would fail later, half-way through a write.
 """
 
 from __future__ import annotations
@@ -49,7 +51,34 @@ def parse_object(data: bytes) -> dict[str, Any]:
         raise bad_request("invalid_json", "Request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise bad_request("invalid_json", "Request body must be a JSON object.")
+    if b"\\u" in data and not _storable(value):
+        raise bad_request(
+            "invalid_json", "Request body has a string with a NUL or unpaired surrogate character."
+        )
     return value
+
+
+def _storable(value: Any) -> bool:
+    """No string in `value` (keys included) holds NUL or a lone surrogate."""
+    if isinstance(value, str):
+        return _encodable(value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _encodable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_object(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> tuple[bytes, dict[str, Any]]:

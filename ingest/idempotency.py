@@ -56,6 +56,15 @@ class LaunchClaim:
             forget_launch(self.project_id, self.install_instance_id)
 
 
+def launch_seen(project_id: int, install_instance_id: str) -> bool | None:
+    """Whether an `init` of this install was accepted lately; None when Redis cannot say."""
+    try:
+        return bool(kv.client().exists(kv.key("install", project_id, install_instance_id)))
+    except redis.RedisError as error:
+        log.warning("ingest.idempotency.redis_unavailable", error=type(error).__name__)
+        return None
+
+
 def forget_launch(project_id: int, install_instance_id: str) -> None:
     """Undo `first_launch` for a request that was refused after all (rate limit, error)."""
     _delete(kv.key("install", project_id, install_instance_id))

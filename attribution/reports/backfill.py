@@ -26,7 +26,6 @@ from attribution.models import (
 from attribution.models.event import PaymentStatus
 
 M = TypeVar("M", bound=Model)
-UTM_KEYS = clicks.UTM_KEYS
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,13 @@ SDK_ERRORS = {
     413: error_doc(413, "Request body is larger than 64 KB.", "body_too_large"),
     429: error_doc(429, "Rate limit exceeded. Please try again later.", "rate_limited"),
 }
+INSTALL_UPDATE_ERRORS = {
+    **SDK_ERRORS,
+    404: error_doc(
+        404, "No install with this install_instance_id; call init first.", "unknown_install"
+    ),
+    503: error_doc(503, "Install is not recorded yet; retry shortly.", "install_pending"),
+}
 SERVER_ERRORS = {
     400: error_doc(400, "'user_id' is required.", "missing_field"),
     401: error_doc(401, "Server key invalid!", "invalid_key"),

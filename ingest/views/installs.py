@@ -12,10 +12,11 @@ from rest_framework.request import Request
 from attribution import queries
 from ingest import schemas
 from ingest.errors import bad_request, envelope
+from ingest.publish import jsonable
 from ingest.views.base import EdgeView
 from ingest.views.client import IID, TAG, instance_of
-from ingest.views.docs import SDK_ERRORS, documented
-from ingest.views.sdk import accept, install_pending
+from ingest.views.docs import INSTALL_UPDATE_ERRORS, SDK_ERRORS, documented
+from ingest.views.sdk import accept, install_missing
 
 
 class SetUserDataView(EdgeView):
@@ -37,7 +38,9 @@ class SetUserDataView(EdgeView):
         user_id = fields["user_data"].get("id")
         if not isinstance(user_id, str | int) or isinstance(user_id, bool) or not str(user_id):
             raise bad_request("missing_field", "'user_data.id' is required.", "user_data.id")
-        queries.set_user_data(project.pk, instance_of(fields) or None, fields["user_data"])
+        # Free-form JSON is decoded with Decimal numbers, which a JSONField cannot store.
+        user_data = jsonable(fields["user_data"])
+        queries.set_user_data(project.pk, instance_of(fields) or None, user_data)
         return envelope("User data saved.", 200)
 
 
@@ -93,14 +96,14 @@ class IntegrationsView(EdgeView):
             "integration_info": {"clevertap_id": "ct-123"},
         },
         responses={200: ("Integrations saved.", None)},
-        errors=SDK_ERRORS,
+        errors=INSTALL_UPDATE_ERRORS,
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.INTEGRATIONS)
         if not queries.merge_integrations(
-            project.pk, instance_of(fields), fields["integration_info"]
+            project.pk, instance_of(fields), jsonable(fields["integration_info"])
         ):
-            raise install_pending()
+            raise install_missing(project.pk, instance_of(fields))
         return envelope("Integrations saved.", 200)
 
 
@@ -116,14 +119,14 @@ class PushTokenView(EdgeView):
             "install_instance_id": IID,
         },
         responses={200: ("Push token saved.", None)},
-        errors=SDK_ERRORS,
+        errors=INSTALL_UPDATE_ERRORS,
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.PUSH_TOKEN)
         if not queries.update_install(
             project.pk, instance_of(fields), push_token=fields["push_token"]
         ):
-            raise install_pending()
+            raise install_missing(project.pk, instance_of(fields))
         return envelope("Push token saved.", 200)
 
 
@@ -139,12 +142,12 @@ class CustomerUserIdView(EdgeView):
             "install_instance_id": IID,
         },
         responses={200: ("Customer user id saved.", None)},
-        errors=SDK_ERRORS,
+        errors=INSTALL_UPDATE_ERRORS,
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.CUSTOMER_USER_ID)
         if not queries.update_install(
             project.pk, instance_of(fields), customer_user_id=fields["user_id"]
         ):
-            raise install_pending()
+            raise install_missing(project.pk, instance_of(fields))
         return envelope("Customer user id saved.", 200)

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from attribution.models import Project
-from ingest import auth, ratelimit
+from ingest import auth, idempotency, ratelimit
 from ingest.body import read_object
 from ingest.errors import ApiError
 from ingest.fields import Schema
@@ -21,7 +21,17 @@ def accept(request: HttpRequest, schema: Schema) -> tuple[Project, dict[str, Any
     return project, schema.validate(body)
 
 
-def install_pending() -> ApiError:
+def install_missing(project_id: int, install_instance_id: str) -> ApiError:
+    """The refusal of an update to an install that has no row (yet)."""
+    # Limit: if Redis loses the launch key while a worker lags, a late install is answered 404.
+    if idempotency.launch_seen(project_id, install_instance_id) is False:
+        # No init was accepted for it: retrying cannot help, so no 5xx (the SDKs would retry).
+        return ApiError(
+            404,
+            "unknown_install",
+            "No install with this install_instance_id; call init first.",
+            field="install_instance_id",
+        )
     # 503 because the SDKs retry it (2, 4, 8, 16 s): the install row is only late, not missing.
     return ApiError(
         503,

@@ -150,3 +150,33 @@ def test_any_accept_header_gets_json(api: Api, published: Published) -> None:
 
     assert response.status_code == 201
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("text", ["\\ud800", "a\\udc00b", "nul\\u0000"])
+@pytest.mark.parametrize("route", ["update-push-token", "capture-event", "init"])
+def test_unstorable_string_is_refused(
+    api: Api, published: Published, text: str, route: str
+) -> None:
+    # Found by schemathesis: a lone surrogate reached the database and answered 500.
+    token = api.project.token
+    data = f'{{"token": "{token}", "install_instance_id": "i-1", "push_token": "{text}", '
+    data += f'"device_data": {{"k": "{text}"}}, "platform": "IOS"}}'
+
+    response = api.raw(f"/api/client/{route}", data.encode())
+
+    assert response.status_code == 400
+    assert api.envelope(response) == {
+        "msg": "Request body has a string with a NUL or unpaired surrogate character.",
+        "status": 400,
+        "data": {"error": "invalid_json"},
+    }
+    assert published.messages == []
+
+
+def test_escaped_surrogate_pair_is_accepted(api: Api, published: Published) -> None:
+    data = f'{{"token": "{api.project.token}", "event_name": "smile \\ud83d\\ude00"}}'
+
+    response = api.raw("/api/client/capture-event", data.encode())
+
+    assert response.status_code == 201
+    assert published.messages[0][1]["body"]["event_name"] == "smile \U0001f600"

@@ -109,11 +109,41 @@ def test_push_token_is_stored(api: Api, route: str) -> None:
     assert Install.objects.get().push_token == "fcm-1"
 
 
-def test_update_for_an_install_not_yet_written_asks_for_a_retry(api: Api) -> None:
+def test_update_for_an_install_not_yet_written_asks_for_a_retry(
+    api: Api, published: Published
+) -> None:
+    init = api.sdk("init", {"platform": "IOS", "install_instance_id": IID, "device_data": {}})
+    assert init.status_code == 200
+
     response = api.sdk("customer-user-id", {"user_id": "u1", "install_instance_id": IID})
 
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
+    assert api.envelope(response)["data"] == {"error": "install_pending"}
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("customer-user-id", {"user_id": "u1"}),
+        ("integrations", {"integration_info": {"clevertap_id": "ct-1"}}),
+        ("update-push-token", {"push_token": "fcm-1"}),
+        ("updatePushToken", {"push_token": "fcm-1"}),
+    ],
+)
+def test_update_for_an_install_never_initialised_is_not_found(
+    api: Api, route: str, body: dict[str, object]
+) -> None:
+    # Found by schemathesis: these answered 503 (retry) for an install no init ever announced.
+    response = api.sdk(route, {**body, "install_instance_id": "never-seen"})
+
+    assert response.status_code == 404
+    assert api.envelope(response) == {
+        "msg": "No install with this install_instance_id; call init first.",
+        "status": 404,
+        "data": {"error": "unknown_install", "field": "install_instance_id"},
+    }
+    assert not Install.objects.exists()
 
 
 def test_customer_user_id_and_integrations(api: Api) -> None:
@@ -129,6 +159,26 @@ def test_customer_user_id_and_integrations(api: Api) -> None:
     assert install.customer_user_id == "u1"
     assert install.integrations == {"braze": "b-1", "clevertap_id": "ct-1"}
     assert api.envelope(integrations)["status"] == 200
+
+
+def test_fractional_numbers_in_free_form_objects_are_stored(api: Api) -> None:
+    # Found by schemathesis: JSON fractions decode as Decimal, which a JSONField refused (500).
+    _install(api)
+    token = api.project.token
+    integrations = api.raw(
+        "/api/client/integrations",
+        f'{{"token": "{token}", "install_instance_id": "{IID}", '
+        f'"integration_info": {{"score": 1.25, "w": [0.5, 2]}}}}'.encode(),
+    )
+    user_data = api.raw(
+        "/api/client/set-user-data",
+        f'{{"token": "{token}", "user_data": {{"id": "u1", "ltv": 2.5}}}}'.encode(),
+    )
+
+    assert api.envelope(integrations)["status"] == 200
+    assert api.envelope(user_data)["status"] == 200
+    assert Install.objects.get().integrations == {"score": 1.25, "w": [0.5, 2]}
+    assert UserIdentity.objects.get(user_id="u1").data == {"ltv": 2.5}
 
 
 def test_set_user_data_links_user_to_install(api: Api) -> None:
