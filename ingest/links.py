@@ -85,7 +85,8 @@ def click_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in pairs:
         if name == CAMPAIGN_PARAM or name in params or len(params) >= MAX_PARAMS:
             continue
-        params[name[:100]] = value[:MAX_PARAM_LENGTH]
+        # NUL is dropped: the click row's JSON (PostgreSQL jsonb) cannot hold it.
+        params[name.replace("\x00", "")[:100]] = value.replace("\x00", "")[:MAX_PARAM_LENGTH]
     return params
 
 

@@ -16,7 +16,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
-from ingest.errors import ApiError, envelope, error_response
+from ingest.errors import ApiError, bad_request, envelope, error_response
 
 log = structlog.get_logger(__name__)
 
@@ -54,3 +54,9 @@ class EdgeView(APIView):
 
     def get_exception_handler(self) -> Any:
         return handle_exception
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL cannot hold NUL in text; refused here rather than failing in a query.
+        if any("\x00" in key + value for key, value in request.GET.items()):
+            raise bad_request("invalid_query", "Query parameters may not contain NUL characters.")

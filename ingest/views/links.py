@@ -26,7 +26,9 @@ NOT_FOUND = "<!doctype html><title>Link not found</title><p>This link does not e
 @require_safe
 def campaign_link(request: HttpRequest, display_id: str = "") -> HttpResponse:
     display_id = display_id or request.GET.get(links.CAMPAIGN_PARAM, "")
-    campaign = queries.campaign_for_link(display_id) if display_id else None
+    # NUL never names a campaign, and PostgreSQL would refuse it in the lookup.
+    found = bool(display_id) and "\x00" not in display_id
+    campaign = queries.campaign_for_link(display_id) if found else None
     if campaign is None:
         return HttpResponse(NOT_FOUND, status=404)
     user_agent = messages.user_agent(request)

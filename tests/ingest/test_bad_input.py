@@ -180,3 +180,23 @@ def test_escaped_surrogate_pair_is_accepted(api: Api, published: Published) -> N
 
     assert response.status_code == 201
     assert published.messages[0][1]["body"]["event_name"] == "smile \U0001f600"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/get-attribution-result?user_id=u%001",
+        "/api/v1/get-attribution-result?device_identifier=ok&x%00=1",
+        "/api/client/getProfile?token=hz%00",
+    ],
+)
+def test_nul_in_query_is_refused(api: Api, path: str) -> None:
+    # PostgreSQL cannot hold NUL in text: the lookup would fail (500) rather than miss.
+    response = api.client.get(path, headers={"linkrunner-key": api.server_key})
+
+    assert response.status_code == 400
+    assert api.envelope(response) == {
+        "msg": "Query parameters may not contain NUL characters.",
+        "status": 400,
+        "data": {"error": "invalid_query"},
+    }

@@ -124,3 +124,20 @@ def test_script_schemes_never_reach_the_page(api: Api, published: Published) -> 
     page = _get("/bad", INSTAGRAM_IOS).content.decode()
 
     assert "alert" not in page
+
+
+def test_nul_in_click_parameters_is_dropped_not_stored(
+    campaign: Campaign, published: Published
+) -> None:
+    # PostgreSQL jsonb cannot hold NUL: a click carrying it would fail in the worker, lost.
+    response = _get("/spring?utm_source=fb%00ads&x%00y=1", DESKTOP)
+
+    assert response.status_code == 302
+    assert published.of(RECORD_CLICK)[0]["params"] == {"utm_source": "fbads", "xy": "1"}
+
+
+def test_nul_in_campaign_query_id_is_not_found(campaign: Campaign, published: Published) -> None:
+    response = _get("/?c=spring%00", DESKTOP)
+
+    assert response.status_code == 404
+    assert published.messages == []
