@@ -24,6 +24,34 @@ from bench.common import QUICK_ENV, RESULTS_DIR, RUN_ID_ENV, machine_info, run_i
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 
+# The figures the summary shows per scenario (the rest are in each scenario's own table and JSON),
+# by S-number; a key a scenario did not report is left out, and a scenario not listed shows its
+# first few numeric figures.
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "s1": ("init_req_per_s", "echo_req_per_s", "init_p99_ms"),
+    "s2": ("task_installs_per_s", "plain_loop_installs_per_s", "click_lookup_p99_ms"),
+    "s3": (
+        "kafka_tasks_per_s_per_process",
+        "redis_tasks_per_s_per_process",
+        "kafka_two_workers_tasks_per_s",
+    ),
+    "s4": (
+        "backend",
+        "A_writer_rows_per_s",
+        "B_executemany_rows_per_s",
+        "B_driver_rows_per_s",
+        "C_clickhouse_client_rows_per_s",
+        "paced_inserts_per_s_per_table",
+    ),
+    "s5": ("ours_0ms_per_s", "aiohttp_0ms_per_s", "ours_200ms_per_s", "aiohttp_200ms_per_s"),
+    "s6": (
+        "A_installs_attributed_per_s",
+        "installs_lost",
+        "platform_cpu_ms_per_install",
+        "e2e_latency_p99_s",
+    ),
+}
+
 
 def scenarios() -> list[str]:
     """Module names of the scenarios present, in S-number order."""
@@ -62,6 +90,7 @@ def collect(stamp: str) -> dict[str, Any]:
         data = json.loads(path.read_text())
         results[data.get("scenario", path.stem)] = {
             "file": path.name,
+            "number": _number(path.name),
             "figures": data.get("figures", {}),
             "ratios": data.get("ratios", {}),
         }
@@ -78,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     started = datetime.now(UTC)
     runs = {module: run_one(module, args.quick, args.timeout) for module in modules}
+    results = collect(stamp)
+    reported = {result["number"] for result in results.values()}
+    for module, outcome in runs.items():
+        # A scenario that exits 0 without reporting measured nothing the run can keep.
+        if outcome["exit"] == 0 and _number(module) not in reported:
+            outcome["exit"] = "no report"
     summary = {
         "run_id": stamp,
         "started": started.isoformat(timespec="seconds"),
@@ -85,23 +120,54 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "machine": machine_info(),
         "scenarios": runs,
-        "results": collect(stamp),
+        "results": results,
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"run-{stamp}.json"
     path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    _print_summary(runs, summary["results"], path)
+    _print_summary(summary, path)
     return 0 if all(r["exit"] == 0 for r in runs.values()) else 1
 
 
-def _print_summary(runs: dict[str, Any], results: dict[str, Any], path: Path) -> None:
-    print("\n=== bench summary ===")
+def _number(name: str) -> str:
+    """`s4` for `s4_warehouse` or `s4_warehouse_writer-<stamp>.json`."""
+    return name.split("_", 1)[0].lower()
+
+
+def _headline(number: str, figures: dict[str, Any]) -> list[str]:
+    keys = HEADLINES.get(number)
+    if keys is None:
+        keys = tuple(k for k, v in figures.items() if isinstance(v, int | float))[:3]
+    return [f"{key}={_fmt(figures[key])}" for key in keys if figures.get(key) is not None]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _print_summary(summary: dict[str, Any], path: Path) -> None:
+    """One table: per scenario its status, wall time, headline figures, then its ratios."""
+    runs, results = summary["scenarios"], summary["results"]
+    by_number = {result["number"]: (name, result) for name, result in results.items()}
+    load = summary["machine"].get("loadavg")
+    mode = "quick" if summary["quick"] else "full"
+    print(f"\n=== bench summary: run {summary['run_id']} ({mode}), load average {load} ===")
+    print(f"  {'scenario':<16} {'status':<15} {'time':>7}  headline figures / ratios")
     for module, outcome in runs.items():
         state = "ok" if outcome["exit"] == 0 else f"FAILED ({outcome['exit']})"
-        print(f"  {module:<20} {state:<14} {outcome['seconds']:>7} s")
-    for scenario, result in results.items():
-        ratios = ", ".join(f"{k}={v}" for k, v in result["ratios"].items())
-        print(f"  {scenario}: {ratios or '(no ratios)'}")
+        lead = f"  {module:<16} {state:<15} {outcome['seconds']:>6}s  "
+        name, result = by_number.get(_number(module), ("", None))
+        if result is None:
+            print(f"{lead}(no figures reported)")
+            continue
+        pad = " " * len(lead)
+        print(f"{lead}{'  '.join(_headline(_number(module), result['figures'])) or name}")
+        for key, value in result["ratios"].items():
+            print(f"{pad}{key} = {_fmt(value) if value is not None else 'n/a'}")
     print(f"  -> {path}")
 
 

