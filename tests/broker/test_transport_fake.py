@@ -244,7 +244,9 @@ def test_eta_travels_through_a_delay_topic(
     received: Received = []
     start_consumer(worker, [queue], received)
     drain_until([worker], lambda: len(received) == 1, timeout=5.0)
-    assert time.monotonic() - published >= 1.0
+    # Held for the 1 s tier (the last 0.2 s, under delay_threshold_s, is left to Celery's own ETA
+    # handling). The relay's due times are millisecond record timestamps, hence the slack.
+    assert time.monotonic() - published >= 0.95
     assert received[0][1].headers["eta"] == eta.isoformat()
 
 

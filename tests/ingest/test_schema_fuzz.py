@@ -14,11 +14,14 @@ operation gets its own Redis namespace so that launch claim does not turn anothe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -43,6 +46,20 @@ def _authenticate(case: Any, api: Api) -> dict[str, str]:
     if case.operation.path == "/api/client/getProfile":
         case.query = {**(case.query or {}), "token": api.project.token}
     return {"linkrunner-key": api.server_key}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Calling the WSGI app directly fires request_started/finished, whose handler closes the
+    database connection; inside the test's transaction that breaks every later query (Django's
+    own test client disconnects the handler the same way)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.slow
