@@ -126,7 +126,8 @@ class SigningCredential(models.Model):
 
     @classmethod
     def new(cls, project: Project, platform: str) -> tuple[SigningCredential, str]:
-        secret = secrets.new_token("", 32)
+        # A prefix keeps the secret from starting with "-", which command lines read as an option.
+        secret = secrets.new_token("hz_ss_", 32)
         credential = cls(
             project=project, key_id=secrets.new_token("kid_", 9), secret=secret, platform=platform
         )

@@ -43,9 +43,9 @@ def test_simulated_day_is_stored_whole_and_answered_2xx(platform: Any, tmp_path:
     done = subprocess.run(
         [
             sys.executable, "manage.py", "simulate", "--base-url", platform.base_url,
-            "--project-token", created["token"], "--server-key", created["server_api_key"],
-            "--signing-key-id", created["signing_key_id"],
-            "--signing-secret", created["signing_secret"],
+            f"--project-token={created['token']}", f"--server-key={created['server_api_key']}",
+            f"--signing-key-id={created['signing_key_id']}",
+            f"--signing-secret={created['signing_secret']}",
             "--installs", str(INSTALLS), "--rate", "8", "--pace", "0.2", "--seed", "7",
             "--drain-timeout", "120", "--quiet", "--json-file", str(out),
         ],
