@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from time import monotonic, sleep
 from typing import Any, Literal, Protocol
 
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, OffsetSpec
 from confluent_kafka.cimpl import Message, NewTopic
 
 from hazelnut.broker.options import TopicSpec
@@ -25,6 +26,7 @@ log = structlog.get_logger(__name__)
 # they reach the same handlers as everything else instead of raw stderr. They are served on
 # poll/consume, which producers and consumers here call all the time.
 _LIBRDKAFKA_LOG = logging.getLogger("hazelnut.broker.librdkafka")
+_ONLINE_POLL_S = 0.1
 
 HeaderPairs = dict[str, str | bytes | None] | list[tuple[str, str | bytes | None]]
 DeliveryCallback = Callable[[KafkaError | None, Message], None]
@@ -136,6 +138,35 @@ class ConfluentClients:
                     continue
                 log.error("broker.topic.create_failed", topic=name, error=str(exc))
                 raise
+        self._wait_online(bootstrap, topics, timeout)
+
+    def _wait_online(self, bootstrap: str, topics: Iterable[str], timeout: float) -> None:
+        """Return once every partition of `topics` answers a ListOffsets on its leader.
+
+        CreateTopics succeeds when the controller has recorded the topic, which can be seconds
+        before a busy broker has loaded the partitions' logs; records produced into that window
+        went missing in the kill -9 test although the producer saw them acknowledged.
+        """
+        admin = self._admin(bootstrap)
+        deadline = monotonic() + timeout
+        waiting = set(topics)
+        while waiting:
+            for name in list(waiting):
+                described = admin.list_topics(name, timeout=timeout).topics.get(name)
+                if described is None or described.error is not None or not described.partitions:
+                    continue
+                earliest = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
+                probes = {TopicPartition(name, p): earliest for p in described.partitions}
+                answers = admin.list_offsets(probes, request_timeout=timeout)
+                if all(_answered(answer, timeout) for answer in answers.values()):
+                    waiting.discard(name)
+            if not waiting:
+                return
+            if monotonic() >= deadline:
+                raise KafkaException(
+                    KafkaError(KafkaError._TIMED_OUT, f"topics not online: {sorted(waiting)}")
+                )
+            sleep(_ONLINE_POLL_S)
 
     def partitions(self, bootstrap: str, topic: str, timeout: float) -> int | None:
         metadata = self._admin(bootstrap).list_topics(topic, timeout=timeout)
@@ -173,3 +204,11 @@ _ABANDONED: list[object] = []
 
 def abandon(handle: object) -> None:
     _ABANDONED.append(handle)
+
+
+def _answered(answer: Any, timeout: float) -> bool:
+    try:
+        answer.result(timeout=timeout)
+    except KafkaException:
+        return False
+    return True

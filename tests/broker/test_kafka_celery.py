@@ -19,6 +19,7 @@ from confluent_kafka import ConsumerGroupState
 from confluent_kafka.admin import AdminClient
 
 from tests.broker.celeryapp import TASK_RECORD, make_app
+from tests.broker.forensics import explain_missing, stored
 from tests.broker.processes import (
     APP,
     REPO,
@@ -61,9 +62,10 @@ def _send(app: Celery, numbers: range) -> None:
     with app.producer_or_acquire() as producer:
         for number in numbers:
             app.send_task(TASK_RECORD, args=(number,), producer=producer)
-    from hazelnut.broker.publisher import flush_all
+    from hazelnut.broker.publisher import _publishers, flush_all
 
     assert flush_all(30.0) == 0
+    assert sum(publisher.failures for publisher in _publishers.values()) == 0
 
 
 def _runs(out_dir: Path) -> Counter[str]:
@@ -106,10 +108,11 @@ def test_two_workers_on_a_12_partition_queue_both_consume(
 
 
 @pytest.mark.slow
-# Limit: a kill -9 mid-run lost 1 of 10,000 tasks in 1 of 3 CI dry runs; not yet explained.
+# Limit: acknowledged records went missing from a just-created topic (2 of ~27 runs); unproven fix.
 @pytest.mark.xfail(
     strict=False,
-    reason="known at-least-once gap under kill -9 of a prefork worker, being investigated",
+    reason="records acknowledged into a just-created topic were missing from it in 2 of ~27 "
+    "runs; ensure_topics now waits for every partition to answer before publishing",
 )
 def test_kill_9_mid_run_every_task_still_runs(
     kafka_bootstrap: str,
@@ -121,6 +124,7 @@ def test_kill_9_mid_run_every_task_still_runs(
 ) -> None:
     total = 10_000
     _send(app, range(total))
+    assert stored(kafka_bootstrap, f"{prefix}work") == total
     env = environment(kafka_bootstrap, prefix, out_dir)
     doomed = worker("doomed", env, tmp_path, pool="prefork", concurrency=2)
     spawned.append(doomed)
@@ -131,7 +135,13 @@ def test_kill_9_mid_run_every_task_still_runs(
 
     survivor = worker("survivor", env, tmp_path, pool="prefork", concurrency=2)
     spawned.append(survivor)
-    wait_count(out_dir, total, 120, survivor)
+    try:
+        wait_count(out_dir, total, 120, survivor)
+    except AssertionError as short:
+        logs = [doomed.log, survivor.log]
+        raise AssertionError(
+            f"{short}\n{explain_missing(kafka_bootstrap, prefix, 'work', out_dir, total, logs)}"
+        ) from None
 
     runs = _runs(out_dir)
     assert count_done(out_dir) == total
