@@ -3,11 +3,14 @@ hand it to the fan-out, exactly once.
 
 "Exactly once" rests on one conditional UPDATE (status PENDING -> ATTRIBUTED): only the worker
 whose update changes the row commits its claims, writes the warehouse row and publishes the
-postback and analytics fan-out; any other (a redelivery, a racing retry) rolls back.
+postback and analytics fan-out; any other (a redelivery, a racing retry) rolls back. The fan-out
+is marked (`fanout_published_at`) once it is durable, so a crash between the commit and the
+publish is repaired by `attribution.sweeper`, which publishes it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +23,14 @@ from attribution import api, arbiter, campaigns, reinstalls, sink
 from attribution.models import Campaign, Click, Install
 from attribution.models.install import AttributionType
 from attribution.strategies.base import Candidate
-from hazelnut import metrics
+from hazelnut import metrics, warehouse
+from hazelnut.broker import publisher
 from postbacks.api import fan_out_install
 
 log = structlog.get_logger(__name__)
+
+# How long a fan-out waits for Kafka to store its records before leaving the mark to the sweeper.
+BROKER_FLUSH_SECONDS = 10.0
 
 
 def _candidates(trace: dict[str, Any]) -> list[Candidate]:
@@ -131,12 +138,43 @@ def _fields(
 
 
 def _after_commit(install: Install) -> None:
-    # Limit: a crash between commit and publish loses the fan-out; needs an outbox row.
+    # A crash before the mark leaves fanout_published_at empty; the sweeper publishes again.
+    publish_fanout(install)
+    record_fanout([install.id])
+
+
+def publish_fanout(install: Install) -> None:
+    """Hand an attributed install downstream: warehouse row, re-engagement, postback and
+    analytics fan-out, the install_attributed signal.
+
+    Safe to run again (the sweeper does, when the mark is missing): reports count one row per
+    install_id, the re-engagement row and every delivery have unique keys, and adoption clears
+    each parked event with a conditional update.
+    """
     sink.write("installs", [_warehouse_row(install)])
     reinstalls.reengage_on_reinstall(install)
     fan_out_install(install.id)
     forward_install(install.id)
     api.install_attributed.send(sender=Install, attribution=api.from_install(install))
+
+
+def record_fanout(install_ids: Sequence[int]) -> int:
+    """Mark the installs' fan-out published once what it produced is durable; rows marked.
+
+    Warehouse rows and Kafka records sit in buffers until flushed, and a crash after the mark
+    but before the flush would lose them for good. The task flushes both before it returns
+    anyway, so flushing first only moves that wait ahead of the mark.
+    """
+    if not install_ids:
+        return 0
+    warehouse.flush_all()
+    unsent = publisher.flush_all(BROKER_FLUSH_SECONDS)
+    if unsent:
+        log.warning("attribution.fanout.unconfirmed", installs=len(install_ids), records=unsent)
+        return 0
+    return Install.objects.filter(id__in=install_ids, fanout_published_at__isnull=True).update(
+        fanout_published_at=datetime.now(UTC)
+    )
 
 
 def _warehouse_row(install: Install) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Every Prometheus metric the platform exports, with its meaning. Add new ones here only.
 
 Label values are bounded by construction: routes are URL patterns (not paths), tasks are
-registered task names, sources and results are enums, partitions are at most the topic's count.
+registered task names, sources, results and sweep actions are enums, partitions are at most the
+topic's count.
 Web and worker processes write to a shared multiprocess directory
 (PROMETHEUS_MULTIPROC_DIR, set by the settings), and `/metrics` merges them.
 """
@@ -43,6 +44,12 @@ ATTRIBUTION_OUTCOMES = Counter(
     "Installs attributed, by the strategy that won (organic included).",
     ["source"],
 )
+ATTRIBUTION_SWEPT = Counter(
+    "hazelnut_attribution_swept",
+    "Installs the attribution sweeper handled, by action: redriven (pending too long, message "
+    "published again), republished (fan-out published again), failed (fan-out raised).",
+    ["action"],
+)
 POSTBACK_DELIVERIES = Counter(
     "hazelnut_postback_deliveries",
     "Postback and analytics attempts, by destination and result.",
@@ -65,16 +72,24 @@ OUTBOX_DEPTH = Gauge(
     "Accepted requests waiting in the outbox for the broker to come back.",
     multiprocess_mode="livemax",
 )
+CACHE_LOOKUPS = Counter(
+    "hazelnut_cache_lookups",
+    "Lookups in the API's in-process caches (ingest/auth.py `cached`), by cache (the lookup "
+    "kinds named in the code: token, server, web, signing, skan, origins) and result (hit, miss).",
+    ["cache", "result"],
+)
 
 ALL_METRICS = (
     HTTP_REQUEST_SECONDS,
     TASKS,
     CONSUMER_LAG,
     ATTRIBUTION_OUTCOMES,
+    ATTRIBUTION_SWEPT,
     POSTBACK_DELIVERIES,
     WAREHOUSE_FLUSH_ROWS,
     WORKER_HEARTBEAT,
     OUTBOX_DEPTH,
+    CACHE_LOOKUPS,
 )
 
 

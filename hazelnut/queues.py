@@ -82,8 +82,8 @@ REGISTRY: dict[Queue, QueueSpec] = {
             3,
             1 * _DAY_MS,
             "schedulers and operators",
-            "outbox relay, warehouse flushes, replays",
-            ("ingest.outbox.", "hazelnut."),
+            "outbox relay, warehouse flushes, replays, attribution sweep",
+            ("ingest.outbox.", "hazelnut.", "attribution.sweep."),
         ),
     )
 }

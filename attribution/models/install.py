@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from attribution.models.campaign import Campaign
 from attribution.models.click import Click
@@ -51,6 +52,12 @@ class Install(models.Model):
     installed_at = models.DateTimeField(db_index=True)
     store_click_at = models.DateTimeField(null=True, blank=True)
     attributed_at = models.DateTimeField(null=True, blank=True)
+    # Set once everything an attributed install hands downstream (warehouse row, postback and
+    # analytics fan-out, the install_attributed signal) is durable; the sweeper re-publishes
+    # attributed installs still without it (attribution.sweeper).
+    fanout_published_at = models.DateTimeField(null=True, blank=True)
+    # The last time the sweeper re-drove this install while it was pending: at most once a grace.
+    redriven_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField()
     session_count = models.PositiveIntegerField(default=1)
     push_token = models.TextField(blank=True)
@@ -63,7 +70,18 @@ class Install(models.Model):
                 fields=["project", "install_instance_id"], name="install_unique_instance"
             ),
         )
-        indexes = (models.Index(fields=["project", "installed_at"]),)
+        indexes = (
+            models.Index(fields=["project", "installed_at"]),
+            # Partial indexes keep the sweeper's two scans to the few rows they look for.
+            models.Index(
+                fields=["installed_at"], name="install_pending", condition=Q(status="PENDING")
+            ),
+            models.Index(
+                fields=["attributed_at"],
+                name="install_fanout_unpublished",
+                condition=Q(status="ATTRIBUTED", fanout_published_at__isnull=True),
+            ),
+        )
 
     def __str__(self) -> str:
         return self.install_instance_id
