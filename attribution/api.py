@@ -7,8 +7,9 @@ or tasks. Other helpers may append functions here.
   the install's current attribution. `status` is "PENDING" until the attribution chain has
   finished (an event that arrives earlier sees PENDING and can wait for the signal below or
   retry), then "ATTRIBUTED" (which includes organic: `attribution_type` says which).
-- `install_attributed`: a Django signal sent once per install, after the transaction that
-  finished its attribution commits, in the worker process that finished it. Receivers get
+- `install_attributed`: a Django signal sent after the transaction that finished an install's
+  attribution commits, in the worker process that finished it, and sent again by the sweeper if
+  that fan-out was never recorded (so receivers must be idempotent). Receivers get
   `attribution=InstallAttribution` as a keyword argument. Connect a receiver that only enqueues
   work (e.g. re-run events parked for that install); never do slow work in it.
 """

@@ -1,8 +1,10 @@
 """Apple's SKAdNetwork postback endpoint (/.well-known/skadnetwork/report-attribution/).
 
 Apple posts one JSON report per install (and later windows); it retries until it gets a 200, so
-the report is stored once per transaction id and a repeat is answered 200. Every report is kept;
-only did-win reports count as attributed installs (`won_postbacks`).
+the report is stored once per transaction id and a repeat is answered 200. Every report is kept
+with whether Apple's signature on it verified (`postbacks.skan`); only verified winning reports
+count as attributed installs (`won_postbacks`). A report that fails the check is still answered
+200, as Apple asks, and a verified copy arriving later takes its place.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from attribution.models import App, SkanPostback
+from postbacks import skan
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +32,13 @@ def _envelope(status: int, msg: str, data: Any = None) -> JsonResponse:
 def _fine_value(report: dict[str, Any]) -> int | None:
     value = report.get("fine-conversion-value", report.get("conversion-value"))
     return int(value) if isinstance(value, int) and 0 <= value <= 63 else None
+
+
+def _window(value: Any) -> int:
+    """The conversion window (0-2) a report is for; anything else reads as the first."""
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2 else 0
+    )
 
 
 def _project_id(app_id: str) -> int | None:
@@ -46,7 +56,6 @@ def report_attribution(request: HttpRequest) -> JsonResponse:
     if not isinstance(report, dict) or not report.get("transaction-id"):
         return _envelope(400, "transaction-id is required.")
     app_id = str(report.get("app-id") or "")
-    # Limit: attribution-signature is stored, not verified against Apple's public keys yet.
     fields = {
         "project_id": _project_id(app_id),
         "ad_network_id": str(report.get("ad-network-id") or "")[:128],
@@ -56,8 +65,9 @@ def report_attribution(request: HttpRequest) -> JsonResponse:
         )[:16],
         "fine_conversion_value": _fine_value(report),
         "coarse_conversion_value": str(report.get("coarse-conversion-value") or "")[:8],
-        "did_win": report.get("did-win") is True,
-        "postback_sequence_index": int(report.get("postback-sequence-index") or 0),
+        "did_win": skan.won(report),
+        "verified": skan.verify(report),
+        "postback_sequence_index": _window(report.get("postback-sequence-index")),
         "payload": report,
     }
     transaction_id = str(report["transaction-id"])[:128]
@@ -65,11 +75,26 @@ def report_attribution(request: HttpRequest) -> JsonResponse:
         with transaction.atomic():
             SkanPostback.objects.create(transaction_id=transaction_id, **fields)
     except IntegrityError:
-        return _envelope(200, "Already received.")
-    log.info("postbacks.skan.received", did_win=fields["did_win"], app_id=app_id)
+        if not (fields["verified"] and _replace_unverified(transaction_id, fields)):
+            return _envelope(200, "Already received.")
+    log.info(
+        "postbacks.skan.received",
+        did_win=fields["did_win"],
+        verified=fields["verified"],
+        version=str(report.get("version") or "1.0")[:8],
+        app_id=app_id,
+    )
     return _envelope(200, "Received.")
 
 
+def _replace_unverified(transaction_id: str, fields: dict[str, Any]) -> bool:
+    """A forged report must not keep Apple's own out: the signed one replaces it."""
+    return (
+        SkanPostback.objects.filter(transaction_id=transaction_id, verified=False).update(**fields)
+        == 1
+    )
+
+
 def won_postbacks(project_id: int) -> QuerySet[SkanPostback]:
-    """The postbacks that count: Apple's did-win reports for the project."""
-    return SkanPostback.objects.filter(project_id=project_id, did_win=True)
+    """The postbacks that count: Apple-signed winning reports for the project."""
+    return SkanPostback.objects.filter(project_id=project_id, did_win=True, verified=True)

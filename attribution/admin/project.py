@@ -151,10 +151,12 @@ class SkanPostbackAdmin(admin.ModelAdmin):
         "fine_conversion_value",
         "coarse_conversion_value",
         "did_win",
+        "verified",
         "received_at",
     )
     list_filter = (
         "did_win",
+        "verified",
         "project",
     )
     search_fields = (

@@ -33,6 +33,9 @@ class SkanPostback(models.Model):
     fine_conversion_value = models.PositiveSmallIntegerField(null=True, blank=True)
     coarse_conversion_value = models.CharField(max_length=8, blank=True)
     did_win = models.BooleanField(default=False)
+    verified = models.BooleanField(
+        default=False, help_text="Apple's attribution-signature checked against its public key."
+    )
     postback_sequence_index = models.PositiveSmallIntegerField(default=0)
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True)
