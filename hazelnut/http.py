@@ -177,12 +177,16 @@ class HttpClient:
         breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], None] = time.sleep,
         user_agent: str = "hazelnut/1",
+        adapter: requests.adapters.BaseAdapter | None = None,
     ) -> None:
         self.timeout = (connect_timeout_seconds, timeout_seconds)
         self.breaker = breaker or CircuitBreaker()
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers["User-Agent"] = user_agent
+        if adapter is not None:  # a transport of the caller's (connections pinned to an address)
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
 
     def send(
         self,

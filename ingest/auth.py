@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from attribution import queries
 from attribution.models import Project
+from hazelnut import metrics
 from ingest import signing
 from ingest.errors import ApiError
 
@@ -32,7 +33,9 @@ def cached(kind: str, key: str, load: Callable[[], T]) -> T:
     now = time.monotonic()
     hit = _cache.get((kind, key))
     if hit is not None and hit[0] > now:
+        metrics.CACHE_LOOKUPS.labels(kind, "hit").inc()
         return cast(T, hit[1])
+    metrics.CACHE_LOOKUPS.labels(kind, "miss").inc()
     value = load()
     if len(_cache) >= _MAX_ENTRIES:
         _cache.clear()

@@ -2,9 +2,13 @@
 
 Destinations are the project's active network accounts with a client (Meta, Google Ads,
 TikTok, Snapchat), affiliates with a URL template and a mapping, and the customer webhook
-(installs and signups, as LinkRunner sends). Each delivery's idempotency key names the event
-and the destination, so running a fan-out twice (a redelivered task, a second SDK init) finds
-the deliveries already made and sends nothing new.
+(installs and signups, as LinkRunner sends). A network hears only of the users it is credited
+with: installs and signups go out under default event names without a mapping, but only to the
+network that won the install; a project's PostbackEventMap for that network and event decides
+otherwise (`only_attributed` off sends it every user's). The webhook gets every install and
+signup. Each delivery's idempotency key names the event and the destination, so running a
+fan-out twice (a redelivered task, a second SDK init) finds the deliveries already made and
+sends nothing new.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from postbacks.networks.base import Context, credentials
 
 log = structlog.get_logger(__name__)
 
-# Sent without a mapping, as Meta's own MMP integrations do for installs and registrations.
+# Sent without a mapping to the credited network only, under the names each network documents.
 DEFAULT_NAMES: dict[str, dict[str, str]] = {
     "META": {EventKind.INSTALL: "MobileAppInstall", EventKind.SIGNUP: "CompleteRegistration"},
     "GOOGLE": {EventKind.INSTALL: "first_open", EventKind.SIGNUP: "sign_up"},
@@ -41,6 +45,8 @@ class Mapping:
     network_event_name: str
     send_revenue: bool
     only_attributed: bool
+    # A project's own map (a skipped send is recorded) or a default (nothing is recorded).
+    explicit: bool = True
 
 
 def delivery_id(key: str) -> str:
@@ -76,7 +82,7 @@ def _mapping(
             continue
         return Mapping(row.network_event_name, row.send_revenue, row.only_attributed)
     default = DEFAULT_NAMES.get(code, {}).get(kind)
-    return Mapping(default, True, False) if default else None
+    return Mapping(default, True, only_attributed=True, explicit=False) if default else None
 
 
 def _key(kind: str, install: InstallFacts, event: EventFacts | None, destination: str) -> str:
@@ -133,9 +139,12 @@ def _network_specs(
                     object_id=event.object_id,
                 )
             continue
+        credited = install.network_code == client.code
+        if not credited and not mapping.explicit:
+            continue  # no map asked for other networks' users: no delivery row at all
         key = _key(kind, install, event, client.destination)
         request: FrozenRequest | Skip
-        if mapping.only_attributed and install.network_code != client.code:
+        if mapping.only_attributed and not credited:
             request = Skip("install not attributed to this network")
         else:
             context = Context(

@@ -18,6 +18,7 @@ class Context:
     insert_id: str
 
     def base_url(self, default: str) -> str:
+        # Limit: a customer-set endpoint (and Braze's id lookup on it) skips the address guard.
         return str(self.endpoint or self.credentials.get("endpoint") or default).rstrip("/")
 
 

@@ -30,6 +30,7 @@ class Context:
 
     def endpoint(self, default: str) -> str:
         # Credentials may aim a network at a proxy or a test receiver.
+        # Limit: an endpoint set in credentials skips the address guard that webhooks go through.
         return str(self.credentials.get("endpoint") or default).rstrip("/")
 
 
