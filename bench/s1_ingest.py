@@ -1,14 +1,17 @@
 """S1: `POST /api/client/init` with a 1 KB body against a bare ASGI echo, in the same run.
 
-Both servers run with the same worker count on this machine; ApacheBench (`ab`, Debian package
-apache2-utils) drives each with the same body, concurrency and keep-alive. The platform runs with
-whatever services the environment names (DATABASE_URL, REDIS_URL, CELERY_BROKER_URL...) and the
-embedded defaults otherwise, in a scratch state directory, so every request really validates,
-checks Redis and publishes to the broker. Prints req/s, p50/p99 and the ratio to the echo.
+Both servers run with the same worker count on this machine (two, one per core, as the Procfile
+runs the web); ApacheBench (`ab`, Debian package apache2-utils) drives each with the same body,
+concurrency and keep-alive for the maximum rate, and the server's CPU per request is read from
+/proc. Then bench.pacer offers both 70% of the platform's maximum as an open-loop arrival rate
+for p50/p99 at that load. The platform runs with whatever services the environment names
+(DATABASE_URL, REDIS_URL, CELERY_BROKER_URL...) and the embedded defaults otherwise, in a scratch
+state directory, so every request really validates, checks Redis and publishes to the broker.
 
-    .venv/bin/python -m bench.s1_ingest [--quick] [--requests N] [--concurrency 32] [--workers 1]
+    .venv/bin/python -m bench.s1_ingest [--quick] [--requests N] [--concurrency 32] [--workers 2]
 
-`--quick` (or the runner's quick mode) measures 2,000 requests per peer instead of 20,000.
+`--quick` (or the runner's quick mode) measures 2,000 requests per peer instead of 20,000, and
+paces for 5 s instead of 15 s.
 
 With DATABASE_URL set, the run migrates that database and adds a project named "S1 bench" to it,
 and its init messages go to the configured broker like any other traffic.
@@ -27,13 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import pacer
 from bench.common import is_quick, ratio, report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +73,7 @@ class Result:
     failed: int
     failed_length: int
     non_2xx: int
+    server_cpu_ms_per_request: float = 0.0
 
 
 def free_port() -> int:
@@ -193,9 +198,28 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def measure(name: str, url: str, body_file: Path, arguments: argparse.Namespace) -> Result:
+def measure(
+    name: str, url: str, body_file: Path, arguments: argparse.Namespace, server: int
+) -> Result:
     run_ab(name, url, body_file, max(arguments.requests // 10, 500), arguments.concurrency)
-    return run_ab(name, url, body_file, arguments.requests, arguments.concurrency)
+    cpu = group_cpu_seconds(server)
+    result = run_ab(name, url, body_file, arguments.requests, arguments.concurrency)
+    per_request = (group_cpu_seconds(server) - cpu) / arguments.requests * 1000
+    return replace(result, server_cpu_ms_per_request=round(per_request, 3))
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User+system CPU so far of every live process in process group `pgid` (Linux /proc)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name come state, ppid, pgrp ... utime (12th) and stime (13th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -203,7 +227,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="Short run (2,000 requests).")
     parser.add_argument("--requests", type=int, default=None, help="Default 20,000.")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="per server; one per core")
     parser.add_argument(
         "--threads",
         type=int,
@@ -261,15 +285,25 @@ def main() -> int:
         wait_for(echo_port, "/")
         wait_for(app_port, "/healthz")
 
+        echo_server, app_server = (process.pid for process in processes)
         echo = measure(
-            "bare ASGI echo (uvicorn)", f"http://127.0.0.1:{echo_port}/", body_file, arguments
+            "bare ASGI echo (uvicorn)",
+            f"http://127.0.0.1:{echo_port}/",
+            body_file,
+            arguments,
+            echo_server,
         )
         ours = measure(
             "POST /api/client/init (gunicorn)",
             f"http://127.0.0.1:{app_port}/api/client/init",
             body_file,
             arguments,
+            app_server,
         )
+        rate = round(0.7 * ours.requests_per_second, 1)
+        seconds = 5.0 if quick else 15.0
+        paced_echo = pacer.run(echo_port, "/", body_file.read_bytes(), rate, seconds)
+        paced = pacer.run(app_port, "/api/client/init", body_file.read_bytes(), rate, seconds)
         degraded = warnings_in(server_log)
     finally:
         for process in processes:
@@ -290,7 +324,14 @@ def main() -> int:
         print(
             f"  {result.name:36s} {result.requests_per_second:9.0f} req/s  "
             f"p50 {result.p50_ms:4.0f} ms  p99 {result.p99_ms:4.0f} ms  "
+            f"cpu {result.server_cpu_ms_per_request:.3f} ms/req  "
             f"failed {result.failed} (length {result.failed_length})  non-2xx {result.non_2xx}"
+        )
+    for label, run in (("echo", paced_echo), ("init", paced)):
+        print(
+            f"  paced {label} at {run.rate:.0f}/s (70% of init max): "
+            f"p50 {run.p50_ms:.1f} ms  p99 {run.p99_ms:.1f} ms  max {run.max_ms:.1f} ms  "
+            f"achieved {run.achieved_per_s:.0f}/s  non-2xx {run.non_2xx}"
         )
     figures: dict[str, Any] = {
         "requests": arguments.requests,
@@ -302,6 +343,14 @@ def main() -> int:
         "init_p99_ms": ours.p99_ms,
         "echo_p50_ms": echo.p50_ms,
         "echo_p99_ms": echo.p99_ms,
+        "init_cpu_ms_per_req": ours.server_cpu_ms_per_request,
+        "echo_cpu_ms_per_req": echo.server_cpu_ms_per_request,
+        "paced_rate_per_s": rate,
+        "paced_init_p50_ms": paced.p50_ms,
+        "paced_init_p99_ms": paced.p99_ms,
+        "paced_init_achieved_per_s": paced.achieved_per_s,
+        "paced_echo_p99_ms": paced_echo.p99_ms,
+        "paced_client_cpu_ms_per_req": paced.client_cpu_ms_per_request,
         "init_failed_not_length": ours.failed - ours.failed_length,
         "init_non_2xx": ours.non_2xx,
         "echo_non_2xx": echo.non_2xx,
@@ -311,6 +360,9 @@ def main() -> int:
         "init/echo (excellent >= 0.10, acceptable 0.04-0.10)": ratio(
             ours.requests_per_second, echo.requests_per_second
         ),
+        "echo/init server CPU per request": ratio(
+            echo.server_cpu_ms_per_request, ours.server_cpu_ms_per_request
+        ),
     }
     report(
         "S1 ingest",
@@ -318,11 +370,12 @@ def main() -> int:
         ratios,
         notes=f"{summary}; peers: bare ASGI echo (uvicorn) vs POST /api/client/init (gunicorn "
         "gthread) with the services the environment names, else the embedded default; "
-        "ab -k, warm-up of a tenth of the requests (>= 500) untimed. ab counts later inits "
-        "as length failures (is_first_launch differs); those are not errors.",
+        "ab -k, warm-up of a tenth of the requests (>= 500) untimed; server CPU from /proc over "
+        "the timed run; then both paced open-loop (bench.pacer) at 70% of the init maximum. ab "
+        "counts later inits as length failures (is_first_launch differs); those are not errors.",
     )
     # A run where the platform answered errors measured nothing worth a ratio.
-    return 1 if ours.non_2xx or figures["init_failed_not_length"] else 0
+    return 1 if ours.non_2xx or paced.non_2xx or figures["init_failed_not_length"] else 0
 
 
 if __name__ == "__main__":

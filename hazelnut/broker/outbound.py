@@ -53,7 +53,7 @@ class Outbound:
             # so the rpc:// result backend does not work; events, pidbox and task queues never
             # publish that way.
             # Limit: anonymous publishes to an auto-delete queue are dropped (no rpc:// backend).
-            topic = self._queue_topic(routing_key)
+            topic = self.queue_topic(routing_key)
             eta = wire.eta_seconds(message)
             route = (
                 None
@@ -84,7 +84,8 @@ class Outbound:
             self._exchange_topics[exchange] = topic
         return topic
 
-    def _queue_topic(self, queue: str) -> str:
+    def queue_topic(self, queue: str) -> str:
+        """The work topic of `queue`, created with its retry topic on first use."""
         topic = self._queue_topics.get(queue)
         if topic is None:
             topic = self._names.queue(queue)

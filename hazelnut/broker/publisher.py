@@ -89,8 +89,25 @@ class Publisher:
         """Wait for every queued record; return how many are still undelivered."""
         return self._producer.flush(timeout)
 
-    def serve(self) -> None:
-        self._producer.poll(0)
+    def submit(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None,
+        headers: Headers,
+        on_delivery: DeliveryCallback,
+        timeout: float,
+    ) -> None:
+        """Queue one record whose delivery report goes to `on_delivery`, without polling.
+
+        Whoever serves this producer next (a `Confirmer`, a consumer loop) runs the callback;
+        `timeout` bounds only the wait for room in a full local queue.
+        """
+        self._produce(topic, value, key, headers, on_delivery, monotonic() + timeout)
+
+    def serve(self, timeout: float = 0.0) -> None:
+        """Run the delivery reports that are due, waiting up to `timeout` for the first one."""
+        self._producer.poll(timeout)
 
     def pending(self) -> int:
         return len(self._producer)

@@ -63,6 +63,8 @@ def broker(monkeypatch: pytest.MonkeyPatch) -> Broker:
     app.loader.import_default_modules()  # registers every app's tasks by name
     stand_in = Broker()
     monkeypatch.setattr(app, "send_task", stand_in.send_task)
+    # The edge's fast path writes to the broker itself; here every publish goes through send_task.
+    monkeypatch.setattr("ingest.publish.fast_path", lambda: None)
     return stand_in
 
 

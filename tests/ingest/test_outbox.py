@@ -34,6 +34,8 @@ class FlakyBroker:
 def broker(monkeypatch: pytest.MonkeyPatch) -> FlakyBroker:
     fake = FlakyBroker()
     monkeypatch.setattr(publish, "app", fake)
+    # Celery's path only: the Kafka fast path's outage is in test_taskmessage.py.
+    monkeypatch.setattr(publish, "fast_path", lambda: None)
     return fake
 
 
