@@ -6,18 +6,25 @@ Keys (all expire after the store TTL, default 30 days, `HAZELNUT_CLICK_STORE_TTL
   hz:clicks:<project>:idfa:<idfa>          same, by IDFA
   hz:clicks:<project>:ip:<ip>              same, by IP (probabilistic matching)
 PostgreSQL stays the truth (the Click row, its unique click id and its claim); this store only
-makes the lookups one pipelined round trip.
+makes the lookups fast: one install's lookup is one round trip (a server-side script reads the
+index ranges and the summaries they name), and a batch of installs shares one pipelined trip.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 import redis
 from django.conf import settings
+from redis.exceptions import NoScriptError
 
 _connection: redis.Redis | None = None
 _lock = threading.Lock()
@@ -108,37 +115,124 @@ class Found:
     by_ip: list[StoredClick]
 
 
+# One lookup in one round trip: the index ranges and the click summaries they name. The summary
+# keys are built inside the script, so it suits a single Redis server (not Redis Cluster).
+_FIND_SCRIPT = """
+local now, device_min, ip_min, limit = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local device_keys = tonumber(ARGV[5])
+local device, ip, wanted = {}, {}, {}
+for i = 1, device_keys do
+  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[i], now, device_min, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    device[#device + 1] = id
+    wanted[#wanted + 1] = 'hz:click:' .. id
+  end
+end
+if ARGV[6] == '1' then
+  local ids = redis.call('ZREVRANGEBYSCORE', KEYS[device_keys + 1], now, ip_min, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    ip[#ip + 1] = id
+    wanted[#wanted + 1] = 'hz:click:' .. id
+  end
+end
+if ARGV[7] ~= '' then wanted[#wanted + 1] = 'hz:click:' .. ARGV[7] end
+local raw = {}
+if #wanted > 0 then raw = redis.call('MGET', unpack(wanted)) end
+return {device, ip, raw}
+"""
+
+# Redis names a loaded script by the SHA1 of its body.
+_FIND_SHA = hashlib.sha1(_FIND_SCRIPT.encode()).hexdigest()
+_prefetched: ContextVar[dict[Lookup, Found] | None] = ContextVar(
+    "clickstore_prefetched", default=None
+)
+
+
 def find(lookup: Lookup, client: redis.Redis | None = None, limit: int = 20) -> Found:
-    """Candidate clicks for an install, newest first; two round trips at most."""
+    """Candidate clicks for an install, newest first; one round trip (none when prefetched)."""
+    ready = _prefetched.get()
+    if ready is not None and lookup in ready:
+        return ready[lookup]
+    return find_many([lookup], client, limit)[0]
+
+
+def find_many(
+    lookups: Sequence[Lookup], client: redis.Redis | None = None, limit: int = 20
+) -> list[Found]:
+    """`find` for many installs at once: one pipelined round trip for the whole batch."""
     client = client or connection()
-    now = lookup.at.timestamp()
-    base = f"hz:clicks:{lookup.project_id}"
+    asked = [(lookup, _script_args(lookup, limit)) for lookup in lookups]
+    calls = [args for _, args in asked if args]
+    try:
+        answers = iter(_evaluate(client, calls))
+    except NoScriptError:
+        # The server lost its scripts (a restart, SCRIPT FLUSH): load it once and ask again.
+        client.script_load(_FIND_SCRIPT)
+        answers = iter(_evaluate(client, calls))
+    return [
+        _found(lookup, next(answers)) if args else Found([], None, []) for lookup, args in asked
+    ]
+
+
+def _evaluate(client: redis.Redis, calls: list[tuple[int, list[str | int]]]) -> list[Any]:
+    """The script's answers, by its SHA (the body is sent only when the server lacks it)."""
+    if len(calls) == 1:
+        numkeys, args = calls[0]
+        return [client.evalsha(_FIND_SHA, numkeys, *args)]
+    if not calls:
+        return []
     pipe = client.pipeline(transaction=False)
-    device_keys = [
+    for numkeys, args in calls:
+        pipe.evalsha(_FIND_SHA, numkeys, *args)
+    return list(pipe.execute())
+
+
+@contextmanager
+def prefetched(lookups: Sequence[Lookup], limit: int = 20) -> Iterator[None]:
+    """Answer `find` for these lookups from one batched round trip while the block runs."""
+    answers = dict(zip(lookups, find_many(lookups, limit=limit), strict=True))
+    token = _prefetched.set({**(_prefetched.get() or {}), **answers})
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+def _script_args(lookup: Lookup, limit: int) -> tuple[int, list[str | int]] | None:
+    """EVAL's numkeys, then its keys and arguments, for one lookup; None when nothing to ask."""
+    base = f"hz:clicks:{lookup.project_id}"
+    keys = [
         f"{base}:{kind}:{value}"
         for kind, value in (("gaid", lookup.gaid), ("idfa", lookup.idfa))
         if value
     ]
-    for key in device_keys:
-        pipe.zrevrangebyscore(key, now, now - lookup.device_window_seconds, start=0, num=limit)
+    device_keys = len(keys)
     if lookup.ip:
-        pipe.zrevrangebyscore(
-            f"{base}:ip:{lookup.ip}", now, now - lookup.ip_window_seconds, start=0, num=limit
-        )
-    answers = pipe.execute() if (device_keys or lookup.ip) else []
-    device_ids = [cid for answer in answers[: len(device_keys)] for cid in answer]
-    ip_ids = list(answers[len(device_keys)]) if lookup.ip else []
-    wanted = [*device_ids, *ip_ids] + ([lookup.click_id] if lookup.click_id else [])
-    if not wanted:
-        return Found([], None, [])
-    raw = client.mget([f"hz:click:{_text(cid)}" for cid in wanted])
+        keys.append(f"{base}:ip:{lookup.ip}")
+    if not keys and not lookup.click_id:
+        return None
+    now = lookup.at.timestamp()
+    return len(keys), [
+        *keys,
+        repr(now),
+        repr(now - lookup.device_window_seconds),
+        repr(now - lookup.ip_window_seconds),
+        limit,
+        device_keys,
+        "1" if lookup.ip else "0",
+        lookup.click_id or "",
+    ]
+
+
+def _found(lookup: Lookup, answer: list[list[bytes]]) -> Found:
+    device_ids, ip_ids, raw = answer
     clicks = {c.click_id: c for c in (StoredClick.from_json(r) for r in raw if r)}
     mine = {cid: c for cid, c in clicks.items() if c.project_id == lookup.project_id}
     by_click_id = mine.get(lookup.click_id) if lookup.click_id else None
     return Found(
-        by_device=_unique(mine, device_ids),
+        by_device=_unique(mine, list(device_ids)),
         by_click_id=by_click_id,
-        by_ip=_unique(mine, ip_ids),
+        by_ip=_unique(mine, list(ip_ids)),
     )
 
 

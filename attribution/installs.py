@@ -5,47 +5,58 @@ makes the row the anchor, and a short Redis lock per install keeps two deliverie
 message from racing through the strategies. A message for an install that already exists is a
 later app open (a session) or a redelivery, never a second install (case C12).
 
-Task shape (measured with bench/s2_attribution.py on the 2-core box, embedded stores): all
-local strategies together (referrers, Meta decryption, click lookup) take 0.5 ms p50 and 1.6 ms
-p99 per install, less than one Celery task hop costs (S3 anchors: 1-1.7k no-op tasks/s per
-process, so 0.6-1 ms of CPU plus broker latency per hop, and a group would also need a join).
-So they run inside the one `attribution.installs.attribute` task, which also finishes the
-install. Only when an external strategy applies (an Apple AdServices token, a Google Ads
-account) is one more task sent, `attribution.strategies.external`, which calls the APIs with
-their own retries and then finishes the install; the local results wait in the pending row's
-decision trace. So an install costs one task, or two when an outside API must be asked.
-Micro-batching would pay next: the same lookups pipelined 200 at a time ran 6x faster than
-one at a time in the same run (C/B in S2), but most of a task's time is the database writes.
+Task shape (measured with bench/s2_attribution.py on the 2-core box): all local strategies
+together (referrers, Meta decryption, click lookup) cost less than one Celery task hop (S3: 0.6-1
+ms of CPU plus broker latency per hop, and a group would also need a join), so they run inside
+the attribute task, which also finishes the install. Only when an external strategy applies (an
+Apple AdServices token, a Google Ads account) is one more task sent,
+`attribution.strategies.external`, which calls the APIs with their own retries and then
+finishes the install; the local results wait in the pending row's decision trace.
+
+Every install goes through `attribute_installs`, which takes a micro-batch (a single install is
+a batch of one): per batch one Redis round trip to lock, one for every click lookup, one to
+unlock, and per round (`attribution.engine.rounds`) one transaction of a few statements, so the
+per-install cost is the Python work, not the round trips. `attribution.installs.attribute_batch`
+takes up to a few hundred messages in one task.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from redis.exceptions import LockNotOwnedError
+from django.db import transaction
 
-from attribution import clickstore, finish, reinstalls
+from attribution import clickstore, finish
 from attribution.contracts import InstallMessage
-from attribution.identifiers import device_ids, short_id
+from attribution.engine import binding, claims, coalescer, locks, rounds, rows
+from attribution.identifiers import short_id
 from attribution.models import Install, Project
 from attribution.referrer import parse_play_referrer
-from attribution.strategies import BY_NAME, EXTERNAL, LOCAL, Strategy
+from attribution.strategies import (
+    BY_NAME,
+    CLICK_MATCH,
+    EXTERNAL,
+    LOCAL,
+    PLAY_REFERRER,
+    Strategy,
+    accounts,
+)
 from attribution.strategies.base import InstallContext, Windows
 from attribution.useragent import normalize_version, parse_user_agent
+from hazelnut import metrics
 from hazelnut.celery import app
-from hazelnut.net import normalize_ip
 
 log = structlog.get_logger(__name__)
 
 RUN_EXTERNAL = "attribution.strategies.external"
-# Attribution holds the lock for milliseconds; a worker killed mid-install frees it by expiry.
-LOCK_SECONDS = 30
+ATTRIBUTE_BATCH = "attribution.installs.attribute_batch"
+LOCK_SECONDS = locks.LOCK_SECONDS
+
+Key = tuple[int, str]
 
 
 class InstallBusy(Exception):
@@ -54,55 +65,196 @@ class InstallBusy(Exception):
 
 def attribute_install(message: InstallMessage) -> int:
     """Create and attribute the install, or record a session on an existing one; its row id."""
-    lock = clickstore.connection().lock(
-        f"hz:lock:install:{message['project_id']}:{message['install_instance_id']}",
-        timeout=LOCK_SECONDS,
-        blocking=False,
-    )
-    if not lock.acquire():
-        raise InstallBusy(message["install_instance_id"])
+    return attribute_installs([message])[0]
+
+
+def attribute_installs(messages: Sequence[InstallMessage]) -> list[int]:
+    """`attribute_install` for a micro-batch: the Install row id of each message, in order.
+
+    Raises the first error that stopped a message once every other message is done; an install
+    another worker holds raises InstallBusy (after the rest), so the message is retried and the
+    finished installs are then no-ops.
+    """
+    outcomes = attribute_each(messages)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    for failure in failures:
+        if not isinstance(failure, InstallBusy):
+            raise failure
+    if failures:
+        raise failures[0]
+    return [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
+
+
+def attribute_each(messages: Sequence[InstallMessage]) -> list[int | Exception]:
+    """Per message, in order, its Install row id or the error that stopped it.
+
+    Every install is still idempotent per install_instance_id and gets its own decision trace
+    and its own exactly-once fan-out; the batch only shares round trips. An install whose lock
+    another worker holds is left alone (InstallBusy). A round that fails is redone one install
+    at a time, so one bad message cannot hold up the rest.
+    """
+    held = locks.Locks()
     try:
-        return _attribute_locked(message)
+        taken = held.acquire(locks.key_for(*_key(m)) for m in messages)
+        done = _attribute_rounds([m for m in messages if locks.key_for(*_key(m)) in taken])
     finally:
-        try:
-            lock.release()
-        except LockNotOwnedError:
-            # The lock expired (or Redis lost it); the row constraints kept the work safe anyway.
-            log.warning("attribution.install.lock_lost", project_id=message["project_id"])
+        held.release()
+    return [done.get(_key(m)) or InstallBusy(m["install_instance_id"]) for m in messages]
 
 
-def _attribute_locked(message: InstallMessage) -> int:
-    at = datetime.fromisoformat(message["received_at"])
-    install, created = _create(message, at)
-    if not created:
-        _record_session(install, at)
-        # Only a redelivery of the message that created a still-pending install resumes it
-        # (the worker that created it died before finishing).
-        if install.status != Install.Status.PENDING or install.installed_at != at:
-            return install.id
-        pending = (install.decision or {}).get("pending_external")
-        if pending:
-            _send_external(install.id, list(pending))
-            return install.id
-    context = context_for(install)
-    trace: dict[str, Any] = {
-        "identifiers": _identifiers(context),
-        "referrer": context.referrer.describe(),
-        "windows_seconds": asdict(context.windows),
-        "strategies": run_strategies(context, LOCAL),
-    }
-    external = [s.name for s in EXTERNAL if s.can_handle(context)]
-    if external:
-        trace["pending_external"] = external
-        Install.objects.filter(id=install.id).update(decision=trace)
-        _send_external(install.id, external)
-        return install.id
-    finish.finish_install(install.id, trace, install)
-    return install.id
+def _attribute_rounds(messages: list[InstallMessage]) -> dict[Key, int | Exception]:
+    done: dict[Key, int | Exception] = {}
+    projects = rows.projects_of(messages)
+    with accounts.remembered():
+        for batch in rounds.split(messages):
+            done.update(_attribute_round(batch, projects))
+    return done
+
+
+def _attribute_round(
+    batch: list[InstallMessage], projects: dict[int, Project]
+) -> dict[Key, int | Exception]:
+    try:
+        return dict(_attribute_together(batch, projects))
+    except claims.Reshuffle:
+        if len(batch) == 1:
+            # The one install was finished by another worker meanwhile: nothing left to do.
+            return {key: install.id for key, install in rows.existing([_key(batch[0])]).items()}
+    except Exception as error:  # noqa: BLE001  (handed back as this message's outcome)
+        if len(batch) == 1:
+            return {_key(batch[0]): error}
+        log.warning("attribution.batch.split", installs=len(batch), error=type(error).__name__)
+    done: dict[Key, int | Exception] = {}
+    for message in batch:
+        done.update(_attribute_round([message], projects))
+    return done
+
+
+def _attribute_together(
+    batch: list[InstallMessage], projects: dict[int, Project]
+) -> dict[Key, int]:
+    """One round in one transaction: rows, local strategies, decisions; fan-out after commit."""
+    with transaction.atomic():
+        with binding.server_binding():
+            ids, work = _rows_of(batch, projects)
+            local = _run_local(work)
+            decided = claims.decide(local)
+        finished = [item.install for item in decided]
+        if finished:
+            transaction.on_commit(lambda: _hand_downstream(finished))
+    for item in decided:
+        key = (item.install.project_id, item.install.install_instance_id)
+        coalescer.in_origin(key, _count_outcome, item.install, item.fields)
+    return ids
+
+
+def _count_outcome(install: Install, fields: dict[str, Any]) -> None:
+    metrics.ATTRIBUTION_OUTCOMES.labels(source=fields["source"] or "organic").inc()
+    log.info(
+        "attribution.install.attributed",
+        project_id=install.project_id,
+        source=fields["source"],
+        network=fields["network_code"],
+    )
+
+
+def _hand_downstream(installs: list[Install]) -> None:
+    for install in installs:
+        key = (install.project_id, install.install_instance_id)
+        coalescer.in_origin(key, finish.publish_fanout, install)
+    finish.record_fanout([install.id for install in installs])
+
+
+def _key(message: InstallMessage) -> Key:
+    return rounds.install_key(message)
+
+
+def _rows_of(
+    batch: list[InstallMessage], projects: dict[int, Project]
+) -> tuple[dict[Key, int], list[Install]]:
+    """Every message's row (created, or the existing one with its session counted) and the
+    installs whose local strategies must run now."""
+    arrivals = {_key(m): datetime.fromisoformat(m["received_at"]) for m in batch}
+    found = rows.existing(arrivals)
+    fresh = [
+        rows.build(m, _project(projects, m), _platform(m), arrivals[_key(m)])
+        for m in batch
+        if _key(m) not in found
+    ]
+    rows.mark_reinstalls(fresh)
+    for install in rows.insert(fresh):
+        found[(install.project_id, install.install_instance_id)] = install
+    fresh = [i for i in fresh if i.pk is not None]
+    work = list(fresh)
+    for key, install in found.items():
+        install.project = projects[install.project_id]
+        if _resumes(install, arrivals[key]):
+            work.append(install)
+    # Claims between installs of a round are settled in batch order.
+    order = {key: index for index, key in enumerate(arrivals)}
+    work.sort(key=lambda install: order[(install.project_id, install.install_instance_id)])
+    ids = {key: install.id for key, install in found.items()}
+    ids.update({(i.project_id, i.install_instance_id): i.id for i in fresh})
+    return ids, work
+
+
+def _project(projects: dict[int, Project], message: InstallMessage) -> Project:
+    project = projects.get(message["project_id"])
+    if project is None:
+        raise Project.DoesNotExist(message["project_id"])
+    return project
+
+
+def _resumes(install: Install, at: datetime) -> bool:
+    """A message for an existing install: a later app open (counted once) or a redelivery. Only a
+    redelivery of the message that created a still-pending install resumes it (the worker that
+    created it died before finishing)."""
+    counted = rows.record_session(install, at)
+    log.info("attribution.install.session", project_id=install.project_id, counted=counted)
+    if install.status != Install.Status.PENDING or install.installed_at != at:
+        return False
+    pending = (install.decision or {}).get("pending_external")
+    if pending:
+        _send_external(install.id, list(pending))
+        return False
+    return True
+
+
+def _run_local(work: list[Install]) -> list[tuple[Install, dict[str, Any]]]:
+    """Local strategies for every install (click lookups in one batched round trip); installs
+    an external strategy must still see are parked pending, the rest returned with their
+    trace."""
+    contexts = [context_for(install) for install in work]
+    lookups = [lookup for context in contexts for lookup in _lookups(context)]
+    local: list[tuple[Install, dict[str, Any]]] = []
+    with clickstore.prefetched(lookups):
+        for install, context in zip(work, contexts, strict=True):
+            trace: dict[str, Any] = {
+                "identifiers": _identifiers(context),
+                "referrer": context.referrer.describe(),
+                "windows_seconds": asdict(context.windows),
+                "strategies": run_strategies(context, LOCAL),
+            }
+            external = [s.name for s in EXTERNAL if s.can_handle(context)]
+            if external:
+                trace["pending_external"] = external
+                Install.objects.filter(id=install.id).update(decision=trace)
+                _send_external(install.id, external)
+            else:
+                local.append((install, trace))
+    return local
+
+
+def _lookups(context: InstallContext) -> list[clickstore.Lookup]:
+    return [
+        lookup
+        for strategy in (CLICK_MATCH, PLAY_REFERRER)
+        if strategy.can_handle(context) and (lookup := strategy.lookup(context)) is not None
+    ]
 
 
 def _send_external(install_id: int, names: list[str]) -> None:
-    # Limit: an install left PENDING by a lost external task waits for a redelivery; no sweeper yet.
+    # If this task is lost, attribution.sweeper re-drives the still-pending install.
     transaction.on_commit(
         lambda: app.send_task(RUN_EXTERNAL, kwargs={"install_id": install_id, "names": names})
     )
@@ -119,43 +271,6 @@ def run_external(install_id: int, names: list[str]) -> None:
     trace["strategies"] = [*trace.get("strategies", []), *run_strategies(context, strategies)]
     trace.pop("pending_external", None)
     finish.finish_install(install_id, trace, install)
-
-
-def _create(message: InstallMessage, at: datetime) -> tuple[Install, bool]:
-    ids = device_ids(message.get("device_data") or {}, message["platform"])
-    install = Install(
-        project_id=message["project_id"],
-        install_instance_id=message["install_instance_id"],
-        platform=_platform(message),
-        app_version=message.get("app_version") or "",
-        package_version=message.get("package_version") or "",
-        gaid=ids["gaid"] or "",
-        idfa=ids["idfa"] or "",
-        idfv=ids["idfv"] or "",
-        ip=normalize_ip(message.get("ip")),
-        user_agent=message.get("user_agent") or "",
-        device_data=message.get("device_data") or {},
-        installed_at=at,
-        last_seen_at=at,
-    )
-    try:
-        with transaction.atomic():
-            reinstalls.mark_reinstall(install)
-            install.save()
-    except IntegrityError:
-        existing = Install.objects.get(
-            project_id=message["project_id"], install_instance_id=message["install_instance_id"]
-        )
-        return existing, False
-    return install, True
-
-
-def _record_session(install: Install, at: datetime) -> None:
-    """A later app open: counted once (a redelivered message carries the same time)."""
-    updated = Install.objects.filter(id=install.id, last_seen_at__lt=at).update(
-        last_seen_at=at, session_count=F("session_count") + 1
-    )
-    log.info("attribution.install.session", project_id=install.project_id, counted=bool(updated))
 
 
 def _platform(message: InstallMessage) -> str:

@@ -1,13 +1,14 @@
 """The attribution app's Celery tasks: thin wrappers over the pipeline functions (clicks,
-pageviews, installs, reinstalls). Producers publish a message's fields as the task's keyword
-arguments (ingest.publish), so each task rebuilds the message from its kwargs."""
+pageviews, installs, reinstalls, the sweeper). Producers publish a message's fields as the
+task's keyword arguments (ingest.publish), so each task rebuilds the message from its kwargs."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from attribution import clicks, contracts, installs, pageviews, reinstalls
+from attribution import clicks, contracts, installs, pageviews, reinstalls, sweeper
 from attribution.contracts import ClickMessage, DeeplinkMessage, InstallMessage
+from attribution.engine import coalescer
 from hazelnut.tasks import task
 
 
@@ -30,7 +31,19 @@ def record_page_view(**message: Any) -> None:
     backoff_max_seconds=10,
 )
 def attribute_install(**message: Any) -> None:
-    installs.attribute_install(cast(InstallMessage, message))
+    # On a thread pool, tasks in flight together are attributed as one micro-batch.
+    coalescer.attribute(cast(InstallMessage, message), installs.attribute_install)
+
+
+# A micro-batch of install messages in one task (the same messages `attribute_install` takes).
+@task(
+    installs.ATTRIBUTE_BATCH,
+    retry_on=(installs.InstallBusy,),
+    max_retries=20,
+    backoff_max_seconds=10,
+)
+def attribute_installs(messages: list[dict[str, Any]]) -> None:
+    installs.attribute_installs(cast(list[InstallMessage], messages))
 
 
 @task(installs.RUN_EXTERNAL)
@@ -41,3 +54,8 @@ def run_external_strategies(install_id: int, names: list[str]) -> None:
 @task(contracts.HANDLE_DEEPLINK)
 def handle_deeplink(**message: Any) -> None:
     reinstalls.handle_deeplink(cast(DeeplinkMessage, message))
+
+
+@task(sweeper.SWEEP)
+def sweep() -> None:
+    sweeper.sweep()

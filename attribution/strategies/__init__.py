@@ -13,13 +13,16 @@ from attribution.strategies.google_ads import GoogleAdsApi, GoogleAdsReferrer
 from attribution.strategies.meta_referrer import MetaReferrer
 from attribution.strategies.play_referrer import PlayReferrerStrategy
 
-__all__ = ["BY_NAME", "EXTERNAL", "LOCAL", "Strategy"]
+__all__ = ["BY_NAME", "CLICK_MATCH", "EXTERNAL", "LOCAL", "PLAY_REFERRER", "Strategy"]
 
+# The two that read the click store; a batch prefetches their lookups in one round trip.
+CLICK_MATCH = ClickMatch()
+PLAY_REFERRER = PlayReferrerStrategy()
 LOCAL: tuple[Strategy, ...] = (
     MetaReferrer(),
     GoogleAdsReferrer(),
-    PlayReferrerStrategy(),
-    ClickMatch(),
+    PLAY_REFERRER,
+    CLICK_MATCH,
 )
 EXTERNAL: tuple[Strategy, ...] = (AppleAdServices(), GoogleAdsApi())
 BY_NAME: dict[str, Strategy] = {s.name: s for s in (*LOCAL, *EXTERNAL)}

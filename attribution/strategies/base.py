@@ -8,7 +8,7 @@ in the install's decision trace and handed between tasks.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -58,11 +58,31 @@ class Candidate:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # What dataclasses.asdict gives, without its generic deep copy (the hot path calls this
+        # several times per candidate).
+        return {
+            "strategy": self.strategy,
+            "tier": self.tier,
+            "matched_by": self.matched_by,
+            "network": self.network,
+            "campaign_id": self.campaign_id,
+            "touched_at": self.touched_at,
+            "click_id": self.click_id,
+            "details": _plain_copy(self.details),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Candidate:
         return cls(**data)
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of JSON-like data: new dicts and lists all the way down, scalars shared."""
+    if isinstance(value, dict):
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain_copy(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)

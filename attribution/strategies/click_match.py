@@ -27,20 +27,23 @@ class ClickMatch:
     def can_handle(self, context: InstallContext) -> bool:
         return bool(context.gaid or context.idfa or context.ip or context.referrer.click_id)
 
+    @staticmethod
+    def lookup(context: InstallContext) -> clickstore.Lookup:
+        """What `run` asks the click store (a batch prefetches it)."""
+        return clickstore.Lookup(
+            project_id=context.project_id,
+            at=context.at,
+            gaid=context.gaid,
+            idfa=context.idfa,
+            ip=context.ip,
+            click_id=context.referrer.click_id,
+            device_window_seconds=context.windows.click_lookback,
+            ip_window_seconds=context.windows.probabilistic,
+        )
+
     def run(self, context: InstallContext) -> Outcome:
         windows = context.windows
-        found = clickstore.find(
-            clickstore.Lookup(
-                project_id=context.project_id,
-                at=context.at,
-                gaid=context.gaid,
-                idfa=context.idfa,
-                ip=context.ip,
-                click_id=context.referrer.click_id,
-                device_window_seconds=windows.click_lookback,
-                ip_window_seconds=windows.probabilistic,
-            )
-        )
+        found = clickstore.find(self.lookup(context))
         now = context.at.timestamp()
         candidates = [
             self._candidate(c, TIER_DETERMINISTIC, "device_id")

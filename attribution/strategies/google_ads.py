@@ -14,6 +14,7 @@ from django.conf import settings
 
 from attribution import campaigns
 from attribution.models import NetworkAccount
+from attribution.strategies import accounts
 from attribution.strategies.base import (
     TIER_DETERMINISTIC,
     TIER_REFERRER,
@@ -56,11 +57,7 @@ class GoogleAdsReferrer:
 
 
 def _account(project_id: int) -> NetworkAccount | None:
-    return (
-        NetworkAccount.objects.filter(project_id=project_id, network__code=GOOGLE, active=True)
-        .order_by("id")
-        .first()
-    )
+    return accounts.active_account(project_id, GOOGLE)
 
 
 # Limit: the cross-network follow-up request Google expects after a claim is not sent yet.

@@ -58,14 +58,19 @@ class PlayReferrerStrategy:
         return Outcome([candidate], note="utm referrer")
 
     @staticmethod
-    def _our_click(context: InstallContext) -> clickstore.StoredClick | None:
+    def lookup(context: InstallContext) -> clickstore.Lookup | None:
+        """What `run` asks the click store, if anything (a batch prefetches it)."""
         click_id = context.referrer.click_id
-        if not click_id:
+        if not click_id or context.referrer.is_organic:
             return None
-        found = clickstore.find(
-            clickstore.Lookup(context.project_id, context.at, None, None, None, click_id, 0, 0)
-        ).by_click_id
-        return found or _from_database(context.project_id, click_id)
+        return clickstore.Lookup(context.project_id, context.at, None, None, None, click_id, 0, 0)
+
+    def _our_click(self, context: InstallContext) -> clickstore.StoredClick | None:
+        lookup = self.lookup(context)
+        if lookup is None or lookup.click_id is None:
+            return None
+        found = clickstore.find(lookup).by_click_id
+        return found or _from_database(context.project_id, lookup.click_id)
 
 
 def _from_database(project_id: int, click_id: str) -> clickstore.StoredClick | None:

@@ -4,6 +4,7 @@ and runs the attribution app's own follow-up tasks in-process."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,9 @@ from attribution.models import AdNetwork, Campaign, Project
 from hazelnut.celery import app
 from hazelnut.config import with_redis_db
 
-CLICK_STORE_DB = 9
+# Engineers sharing one Redis server each pick their own database, or one test run's flush
+# empties another's click store mid-test.
+CLICK_STORE_DB = int(os.environ.get("HAZELNUT_TEST_CLICK_STORE_DB", "9"))
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +70,8 @@ def sent(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: An
             app.tasks[name].apply(kwargs=kwargs).get()
 
     monkeypatch.setattr(app, "send_task", send_task)
+    # The edge's fast path writes to the broker itself; here every publish goes through send_task.
+    monkeypatch.setattr("ingest.publish.fast_path", lambda: None)
     return record
 
 

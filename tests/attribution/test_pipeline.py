@@ -279,15 +279,16 @@ def test_link_path_resolves_only_on_the_projects_link_domains(
     assert Click.objects.get(click_id="clk-other").campaign is None
 
 
-def test_attributing_an_install_costs_seven_statements(
+def test_attributing_an_install_costs_nine_statements(
     project: Project,
     run: Run,
     make_campaign: Callable[..., Campaign],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The hot path's exact statement count (transaction control excluded, other apps'
-    receivers of install_attributed disconnected): project, reinstall check, insert, Google
-    account check, click claim, campaign, final update."""
+    receivers of install_attributed disconnected): project, existing installs, reinstall check,
+    insert, Google account check, click claim, campaign, final update, fan-out mark. A batch
+    pays the same few statements (tests/attribution/test_batch.py)."""
     campaign = make_campaign("count")
     run(
         RECORD_CLICK,
@@ -309,8 +310,16 @@ def test_attributing_an_install_costs_seven_statements(
 
     control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
-    assert len(statements) == 7, statements
+    assert len(statements) == 9, statements
     assert Install.objects.get(install_instance_id="inst-count").campaign == campaign
+
+    # A later app open of the same install: project, existing installs, session count.
+    later = {**message, "received_at": iso("2024-05-02T10:00:00Z")}
+    with CaptureQueriesContext(connection) as captured:
+        run(ATTRIBUTE_INSTALL, later)
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
+    assert len(statements) == 3, statements
+    assert Install.objects.get(install_instance_id="inst-count").session_count == 2
 
 
 def test_collector_last_touch_keys_feed_the_row_but_make_no_click(
