@@ -2,156 +2,130 @@
 
 Each `postbacks.deliver` task still stands for one delivery and waits for its own outcome, but
 the work is done here: one event loop per process sends every claimed delivery concurrently with
-aiohttp (so a slow network holds only its own requests), while one database thread claims
-deliveries with a single leasing UPDATE per batch and records finished attempts with one bulk
-insert and one bulk update per batch. The rules are those of `postbacks.delivery` (same lease,
-same verdicts, same backoff, same shared breaker and rate limit), only applied to batches.
-With a thread or gevent pool of N tasks, a worker keeps N deliveries on the wire at once.
+aiohttp (so a slow network holds only its own requests), while one database thread works in
+rounds. A round writes the attempts answered since the last one (one INSERT, one UPDATE per
+shared next state, one transaction), leases the deliveries submitted since (one UPDATE, one
+SELECT), and settles both with the shared breaker and rate limit in one Redis round trip. The
+rules are those of `postbacks.delivery` (same lease, same verdicts, same backoff, same brakes),
+only applied to batches. With a thread or gevent pool of N tasks, a worker keeps N deliveries
+on the wire at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import datetime as dt
 import os
 import threading
 import time
-import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import structlog
-from django.db import close_old_connections, transaction
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from hazelnut.http import HttpResult
-from postbacks import delivery, ledger, ssrf, throttle
+from postbacks import attempts, delivery, guarded, leases, ssrf, throttle
+from postbacks.attempts import Leased, Settled
 from postbacks.frozen import FrozenRequest
-from postbacks.models import Attempt, Delivery
 from postbacks.verdict import Outcome
 
 log = structlog.get_logger(__name__)
 
 Result = float | None
 Waiter = concurrent.futures.Future[Result]
+Answer = tuple[Leased, HttpResult]
 
 
 @dataclass
-class Claimed:
-    ready: list[tuple[Delivery, FrozenRequest]] = field(default_factory=list)
-    # Deliveries not sent now: None when finished or held elsewhere, else seconds to wait.
+class Round:
+    """What one database round decided, for the loop to act on."""
+
+    # Recorded deliveries: seconds until the next try, or None when finished.
+    delays: dict[int, Result] = field(default_factory=dict)
+    record_error: Exception | None = None
+    # Leased and cleared to send now.
+    ready: list[Leased] = field(default_factory=list)
+    # Submitted but not sent now: None when finished or held elsewhere, else seconds to wait.
     waits: dict[int, Result] = field(default_factory=dict)
+    claim_error: Exception | None = None
 
 
-_CLAIM_FIELDS = (
-    "pk", "project_id", "destination", "state", "attempt_count", "replay_base", "replayed_at",
-    "created_at",
-)  # fmt: skip
+def work_round(answers: list[Answer], ids: list[int], now: dt.datetime) -> Round:
+    """Record `answers`, then lease and pass through the brakes the deliveries `ids`."""
+    done = Round(waits=dict.fromkeys(ids))
+    settled = [attempts.settle(target, result, now) for target, result in answers]
+    try:
+        attempts.record(settled, now)
+        done.delays = {one.target.pk: one.delay for one in settled}
+    except Exception as exc:  # noqa: BLE001  (handed to the waiting tasks; the lease lapses)
+        done.record_error, settled = exc, []
+    candidates: list[Leased] = []
+    try:
+        candidates = _lease(ids, now) if ids else []
+        done.ready = _brake(settled, candidates, done.waits)
+        leases.give_back({t.pk for t in candidates} - {t.pk for t in done.ready})
+    except Exception as exc:  # noqa: BLE001  (handed to the waiting tasks; the lease lapses)
+        done.claim_error, done.ready = exc, []
+    attempts.report(settled)
+    return done
 
 
-def claim(ids: list[int], now: Any) -> Claimed:
-    """Lease every open, due and unbraked delivery of `ids` with one UPDATE."""
-    claimed = Claimed(waits=dict.fromkeys(ids))
-    candidates: list[Delivery] = []
-    rows = Delivery.objects.filter(pk__in=ids, state__in=delivery.OPEN).only(*_CLAIM_FIELDS)
-    for row in rows:
-        if delivery.exhausted(row, row.attempt_count, now):
-            delivery.finish(row, Delivery.State.DEAD, "expired", now)
+def _lease(ids: list[int], now: dt.datetime) -> list[Leased]:
+    """Lease every open, unleased delivery of `ids`; those that must end now are ended."""
+    candidates: list[Leased] = []
+    closing: dict[str, list[int]] = defaultdict(list)
+    for target in leases.take(ids, now):
+        reason = attempts.closing_reason(target, now)
+        if reason is None:
+            candidates.append(target)
         else:
-            candidates.append(row)
-    allowed = _throttled(candidates, claimed.waits)
-    if not allowed:
-        return claimed
-    token = uuid.uuid4().hex
-    Delivery.objects.filter(pk__in=allowed, state__in=delivery.OPEN).filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    ).update(lease_until=now + delivery.LEASE, lease_token=token)
-    for row in Delivery.objects.filter(pk__in=allowed, lease_token=token):
-        claimed.ready.append((row, FrozenRequest.from_json(row.request)))
-    return claimed
+            closing[reason].append(target.pk)
+    for reason, closed in closing.items():
+        delivery.finish(closed, reason, now)
+    return candidates
 
 
-def _throttled(rows: list[Delivery], waits: dict[int, Result]) -> list[int]:
-    groups: dict[tuple[int, str], list[Delivery]] = defaultdict(list)
-    for row in rows:
-        groups[(row.project_id, row.destination)].append(row)
-    allowed: list[int] = []
+def _brake(
+    settled: list[Settled], candidates: list[Leased], waits: dict[int, Result]
+) -> list[Leased]:
+    """Feed the breakers with `settled`; the candidates the breakers and rate limits let go."""
+    answered = {s.target.destination for s in settled if s.verdict.outcome is not Outcome.TRANSIENT}
+    failures = Counter(
+        s.target.destination for s in settled if s.verdict.outcome is Outcome.TRANSIENT
+    )
+    groups: dict[tuple[int, str], list[Leased]] = defaultdict(list)
+    for target in candidates:
+        groups[(target.project_id, target.destination)].append(target)
+    if not (answered or failures or groups):
+        return []
+    wanted = {group: len(members) for group, members in groups.items()}
+    gate = throttle.gate(answered, failures, wanted)
+    allowed: list[Leased] = []
     for (project_id, destination), members in groups.items():
-        braked = throttle.breaker_wait(destination)
-        granted = 0 if braked else throttle.rate_take(project_id, destination, len(members))
-        for index, row in enumerate(members):
-            if index < granted:
-                allowed.append(row.pk)
-            else:
-                waits[row.pk] = braked or max(0.05, 1.0 - (time.time() % 1.0))
+        granted = gate.granted.get((project_id, destination), 0)
+        allowed.extend(members[:granted])
+        wait = gate.braked.get(destination) or max(0.05, 1.0 - (time.time() % 1.0))
+        for target in members[granted:]:
+            waits[target.pk] = wait
     return allowed
 
 
-def record(
-    finished: list[tuple[Delivery, FrozenRequest, HttpResult]], now: Any
-) -> dict[int, Result]:
-    """Settle a batch of answered attempts: one bulk insert, one bulk update, one mirror."""
-    settled = [
-        (row, request, delivery.settle(row, request, result, now))
-        for row, request, result in finished
-    ]
-    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    with transaction.atomic():
-        Attempt.objects.bulk_create([outcome.attempt for _, _, outcome in settled])
-        _save_states([row for row, _, _ in settled])
-        for row, _, outcome in settled:
-            tables[outcome.table].append(
-                delivery.warehouse_row(outcome.table, row, outcome.attempt, outcome.verdict, now)
-            )
-        for table, rows in tables.items():
-            ledger.mirror(table, rows)
-    _feed_breakers(settled)
-    for row, request, outcome in settled:
-        delivery.log_attempt(row, request, outcome)
-    return {row.pk: outcome.delay for row, _, outcome in settled}
-
-
-def _save_states(rows: list[Delivery]) -> None:
-    """One UPDATE per shared outcome (Django's bulk_update costs more CPU than the database)."""
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for row in rows:
-        key = tuple(getattr(row, name) for name in delivery.SETTLE_FIELDS)
-        groups[key].append(row.pk)
-    for values, ids in groups.items():
-        Delivery.objects.filter(pk__in=ids).update(
-            **dict(zip(delivery.SETTLE_FIELDS, values, strict=True))
-        )
-
-
-def _feed_breakers(settled: Iterable[tuple[Delivery, FrozenRequest, delivery.Settled]]) -> None:
-    failures: dict[str, int] = defaultdict(int)
-    answered: set[str] = set()
-    for row, _, outcome in settled:
-        if outcome.verdict.outcome is Outcome.TRANSIENT:
-            failures[row.destination] += 1
-        else:
-            answered.add(row.destination)
-    for destination in answered:
-        throttle.breaker_record(destination, failed=False)
-    for destination, count in failures.items():
-        if destination not in answered:
-            throttle.breaker_record(destination, failed=True, count=count)
-
-
 async def send(session: aiohttp.ClientSession, request: FrozenRequest) -> HttpResult:
-    """The frozen request on the wire, once; no answer is a transient failure."""
-    loop = asyncio.get_running_loop()
-    if request.guarded:
-        try:
-            await loop.run_in_executor(None, ssrf.check_url, request.url)
-        except ssrf.DestinationRefused as exc:
-            return HttpResult(None, b"", 0.0, f"refused: {exc}", transient=False)
+    """The frozen request on the wire, once; no answer is a transient failure.
+
+    A guarded request must come with a session on `guarded.connector()`, which checks the
+    addresses it connects to.
+    """
     started = time.perf_counter()
     try:
+        if request.guarded:
+            ssrf.check_target(request.url)
         async with session.request(
             request.method,
             request.url,
@@ -160,6 +134,8 @@ async def send(session: aiohttp.ClientSession, request: FrozenRequest) -> HttpRe
             allow_redirects=False,
         ) as response:
             body = await response.read()
+    except ssrf.DestinationRefused as exc:
+        return HttpResult(None, b"", _ms(started), f"refused: {exc}", transient=False)
     except TimeoutError:
         return HttpResult(None, b"", _ms(started), "Timeout", transient=True)
     except aiohttp.ClientError as exc:
@@ -189,6 +165,11 @@ class Batcher:
         self.linger = linger_seconds
         self.timeout = timeout_seconds
         self._database = concurrent.futures.ThreadPoolExecutor(1, "postbacks-db")
+        # Submitted from task threads; the loop is woken once per burst, not once per task.
+        self._inbox: deque[tuple[int, Waiter]] = deque()
+        self._inbox_lock = threading.Lock()
+        self._woken = False
+        self._answers: deque[tuple[Leased, HttpResult, list[Waiter]]] = deque()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="postbacks-sender", daemon=True)
@@ -197,7 +178,11 @@ class Batcher:
 
     def submit(self, delivery_id: int) -> Waiter:
         waiter: Waiter = concurrent.futures.Future()
-        self._loop.call_soon_threadsafe(self._inbox.put_nowait, (delivery_id, waiter))
+        with self._inbox_lock:
+            self._inbox.append((delivery_id, waiter))
+            wake, self._woken = not self._woken, True
+        if wake:
+            self._loop.call_soon_threadsafe(self._wake.set)
         return waiter
 
     def close(self) -> None:
@@ -214,79 +199,103 @@ class Batcher:
             self._loop.close()
 
     async def _main(self) -> None:
-        self._inbox: asyncio.Queue[tuple[int, Waiter]] = asyncio.Queue()
-        self._answers: asyncio.Queue[tuple[Delivery, FrozenRequest, HttpResult, list[Waiter]]]
-        self._answers = asyncio.Queue()
+        self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         timeout = aiohttp.ClientTimeout(total=self.timeout, connect=min(3.0, self.timeout))
-        connector = aiohttp.TCPConnector(limit=self.concurrency)
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, headers={"User-Agent": "hazelnut-postbacks/1"}
-        ) as session:
+        headers = {"User-Agent": "hazelnut-postbacks/1"}
+        async with (
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency),
+                timeout=timeout,
+                headers=headers,
+            ) as session,
+            aiohttp.ClientSession(
+                connector=guarded.connector(self.concurrency), timeout=timeout, headers=headers
+            ) as guarded_session,
+        ):
             self._session = session
+            self._guarded_session = guarded_session
             self._stop = asyncio.Event()
-            workers = [
-                asyncio.create_task(self._claiming()),
-                asyncio.create_task(self._recording()),
-            ]
+            rounds = asyncio.create_task(self._rounds())
             self._ready.set()
             await self._stop.wait()
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, *self._in_flight, return_exceptions=True)
+            rounds.cancel()
+            await asyncio.gather(rounds, *self._in_flight, return_exceptions=True)
 
-    async def _batch(self, queue: asyncio.Queue[Any]) -> list[Any]:
-        items = [await queue.get()]
-        while len(items) < self.batch_size:
-            if queue.empty():
+    def _pending(self) -> int:
+        return len(self._inbox) + len(self._answers)
+
+    def _take_inbox(self) -> dict[int, list[Waiter]]:
+        waiters: dict[int, list[Waiter]] = defaultdict(list)
+        with self._inbox_lock:
+            for _ in range(min(self.batch_size, len(self._inbox))):
+                delivery_id, waiter = self._inbox.popleft()
+                waiters[delivery_id].append(waiter)
+            self._woken = bool(self._inbox)
+        return waiters
+
+    def _take_answers(self) -> list[tuple[Leased, HttpResult, list[Waiter]]]:
+        count = min(self.batch_size, len(self._answers))
+        return [self._answers.popleft() for _ in range(count)]
+
+    async def _rounds(self) -> None:
+        while True:
+            if not self._pending():
+                await self._wake.wait()
+                # Work that piles up during a round waits for that round and no longer; work
+                # that wakes an idle sender waits a moment for the rest of its burst.
                 await asyncio.sleep(self.linger)
-                if queue.empty():
-                    break
-            items.append(queue.get_nowait())
-        return items
+            self._wake.clear()
+            answers = self._take_answers()
+            waiters = self._take_inbox()
+            if not answers and not waiters:
+                continue
+            finished = [(target, result) for target, result, _ in answers]
+            try:
+                done: Round = await self._on_database(
+                    work_round, finished, list(waiters), timezone.now()
+                )
+            except Exception as exc:  # noqa: BLE001  (even the connection failed: tell everyone)
+                _fail([*(group for *_, group in answers), *waiters.values()], exc)
+                continue
+            self._settle_answers(answers, done)
+            self._start(waiters, done)
 
     async def _on_database(self, function: Any, *args: Any) -> Any:
         def call() -> Any:
-            close_old_connections()
+            # The database thread keeps its connection from round to round (a round is not a
+            # request: reconnecting would cost more than the round) until an error spoils it.
+            if connection.errors_occurred:
+                connection.close_if_unusable_or_obsolete()
             return function(*args)
 
         return await self._loop.run_in_executor(self._database, call)
 
-    async def _claiming(self) -> None:
-        while True:
-            items = await self._batch(self._inbox)
-            waiters: dict[int, list[Waiter]] = defaultdict(list)
-            for delivery_id, waiter in items:
-                waiters[delivery_id].append(waiter)
-            try:
-                claimed: Claimed = await self._on_database(claim, list(waiters), timezone.now())
-            except Exception as exc:  # noqa: BLE001  (handed to every waiting task)
-                _fail(waiters.values(), exc)
-                continue
-            for row, request in claimed.ready:
-                sending = asyncio.create_task(self._send(row, request, waiters.pop(row.pk)))
-                self._in_flight.add(sending)
-                sending.add_done_callback(self._in_flight.discard)
-            for delivery_id, group in waiters.items():
-                _resolve(group, claimed.waits.get(delivery_id))
+    def _settle_answers(
+        self, answers: list[tuple[Leased, HttpResult, list[Waiter]]], done: Round
+    ) -> None:
+        if done.record_error is not None:
+            _fail((group for *_, group in answers), done.record_error)
+            return
+        for target, _, group in answers:
+            _resolve(group, done.delays.get(target.pk))
 
-    async def _send(self, row: Delivery, request: FrozenRequest, group: list[Waiter]) -> None:
-        result = await send(self._session, request)
-        await self._answers.put((row, request, result, group))
+    def _start(self, waiters: dict[int, list[Waiter]], done: Round) -> None:
+        if done.claim_error is not None:
+            _fail(waiters.values(), done.claim_error)
+            return
+        for target in done.ready:
+            sending = asyncio.create_task(self._send(target, waiters.pop(target.pk)))
+            self._in_flight.add(sending)
+            sending.add_done_callback(self._in_flight.discard)
+        for delivery_id, group in waiters.items():
+            _resolve(group, done.waits.get(delivery_id))
 
-    async def _recording(self) -> None:
-        while True:
-            items = await self._batch(self._answers)
-            finished = [(row, request, result) for row, request, result, _ in items]
-            try:
-                delays: dict[int, Result] = await self._on_database(
-                    record, finished, timezone.now()
-                )
-            except Exception as exc:  # noqa: BLE001  (the lease lapses and the sweep retries)
-                _fail((group for *_, group in items), exc)
-                continue
-            for row, _, _, group in items:
-                _resolve(group, delays.get(row.pk))
+    async def _send(self, target: Leased, group: list[Waiter]) -> None:
+        session = self._guarded_session if target.request.guarded else self._session
+        result = await send(session, target.request)
+        self._answers.append((target, result, group))
+        self._wake.set()
 
 
 def _resolve(group: list[Waiter], value: Result) -> None:

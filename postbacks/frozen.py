@@ -6,6 +6,7 @@ retry (same body, same delivery id header). Nothing here may depend on the time 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +25,11 @@ class FrozenRequest:
     guarded: bool = False
     # Logged instead of the URL: network URLs carry tokens in their query strings.
     label: str = field(default="")
+    # ISO time from which the destination refuses the event (Meta's 7 days); "" for never.
+    send_before: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "method": self.method,
             "url": self.url,
             "headers": [list(pair) for pair in self.headers],
@@ -35,6 +38,9 @@ class FrozenRequest:
             "guarded": self.guarded,
             "label": self.label,
         }
+        if self.send_before:
+            data["send_before"] = self.send_before
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FrozenRequest:
@@ -46,10 +52,15 @@ class FrozenRequest:
             classifier=str(data.get("classifier", "")),
             guarded=bool(data.get("guarded", False)),
             label=str(data.get("label", "")),
+            send_before=str(data.get("send_before", "")),
         )
 
     def body_bytes(self) -> bytes:
         return self.body.encode("utf-8")
+
+    def too_late(self, now: dt.datetime) -> bool:
+        """True once the destination no longer accepts this request (see `send_before`)."""
+        return bool(self.send_before) and now >= dt.datetime.fromisoformat(self.send_before)
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

@@ -15,7 +15,7 @@ from functools import partial
 from django.db import transaction
 from django.db.models import QuerySet
 
-from postbacks import delivery
+from postbacks import attempts, delivery
 from postbacks.models import Delivery
 
 
@@ -58,7 +58,7 @@ def replay(
         if dispatch is None:
             analytics = set(
                 Delivery.objects.filter(
-                    pk__in=reopened, destination__startswith=delivery.ANALYTICS_PREFIX
+                    pk__in=reopened, destination__startswith=attempts.ANALYTICS_PREFIX
                 ).values_list("pk", flat=True)
             )
             enqueue([pk for pk in reopened if pk not in analytics])

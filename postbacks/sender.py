@@ -26,8 +26,8 @@ def client() -> HttpClient:
 
 def deliver(delivery_id: int) -> float | None:
     """One try of the delivery, through the batched sender unless it is switched off."""
-    from postbacks import batcher, delivery
+    from postbacks import batcher, delivery, leases
 
     if getattr(settings, "HAZELNUT_POSTBACK_BATCHING", True):
-        return batcher.get().submit(delivery_id).result(timeout=delivery.LEASE.total_seconds())
+        return batcher.get().submit(delivery_id).result(timeout=leases.LEASE.total_seconds())
     return delivery.run(delivery_id, client())

@@ -15,7 +15,7 @@ from analytics.api import DELIVER as ANALYTICS_DELIVER
 from attribution import api as attribution
 from hazelnut.celery import app
 from hazelnut.tasks import task
-from postbacks import delivery, fanout, sender
+from postbacks import attempts, delivery, fanout, sender
 from postbacks.api import DELIVER, FAN_OUT_EVENT, FAN_OUT_INSTALL, SWEEP
 from postbacks.models import Delivery
 
@@ -38,12 +38,9 @@ def enqueue(delivery_ids: list[int]) -> None:
 
 
 def _fan_out(install: attribution.InstallFacts, event: attribution.EventFacts | None) -> list[int]:
-    created: list[int] = []
     with transaction.atomic():
-        for spec in fanout.specs(install, event):
-            row, new = delivery.create(spec)
-            if new and row.state == Delivery.State.PENDING:
-                created.append(row.pk)
+        made = delivery.create_many(list(fanout.specs(install, event)))
+        created = [row.pk for row, new in made if new and row.state == Delivery.State.PENDING]
         enqueue(created)
     return created
 
@@ -95,7 +92,7 @@ def sweep() -> int:
     )
     rows = list(due)
     for delivery_id, destination in rows:
-        if destination.startswith(delivery.ANALYTICS_PREFIX):
+        if destination.startswith(attempts.ANALYTICS_PREFIX):
             app.send_task(ANALYTICS_DELIVER, kwargs={"delivery_id": delivery_id})
         else:
             deliver.apply_async(kwargs={"delivery_id": delivery_id})

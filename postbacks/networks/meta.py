@@ -1,7 +1,9 @@
 """Meta Conversions API, app events: one event per request, JSON body, token in the query.
 
 Meta refuses events stamped in the future or older than seven days, so the event time is
-clamped to the freeze time and stale events are skipped with the reason kept on the delivery.
+clamped to the freeze time, stale events are skipped with the reason kept on the delivery, and
+the frozen request carries the moment it turns seven days old: the delivery machine ends a retry
+or a replay that comes later without sending it.
 Errors come in Graph's envelope; its code says whether trying later can help.
 """
 
@@ -52,7 +54,6 @@ class MetaClient:
         if not dataset or not token:
             return Skip("meta credentials lack dataset_id or access_token")
         happened = base.event_time(install, event, context.frozen_at)
-        # Limit: the age is checked when the request is frozen; a retry past day 7 still goes out.
         stale = base.too_old(happened, context.frozen_at, MAX_AGE)
         if stale is not None:
             return stale
@@ -67,6 +68,7 @@ class MetaClient:
             json_body(payload),
             classifier=self.destination,
             label=f"meta:{dataset}",
+            send_before=(happened + MAX_AGE).isoformat(),
         )
 
     def _event(

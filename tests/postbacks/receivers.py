@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,7 +70,14 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(handler: Handler, script: list[Answer] | None = None) -> Iterator[Receiver]:
+def serve(
+    handler: Handler,
+    script: list[Answer] | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[Receiver]:
     receiver = Receiver(handler, script=list(script or []))
 
     class _Handler(BaseHTTPRequestHandler):
@@ -97,11 +105,13 @@ def serve(handler: Handler, script: list[Answer] | None = None) -> Iterator[Rece
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = _Server(("127.0.0.1", 0), _Handler)
+    server = _Server((host, port), _Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
+    receiver.url = f"{'https' if tls else 'http'}://{host}:{server.server_address[1]}"
     try:
         yield receiver
     finally:

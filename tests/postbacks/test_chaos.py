@@ -16,7 +16,7 @@ from django.db import connection
 
 from attribution.models import Install, Project
 from hazelnut.http import CircuitBreaker, HttpClient
-from postbacks import delivery, tasks, throttle
+from postbacks import attempts, delivery, tasks, throttle
 from postbacks.models import Delivery
 from postbacks.networks import webhook
 from tests.postbacks import receivers
@@ -53,7 +53,7 @@ _DB_TURN = threading.Lock()
 
 def _worker(delivery_id: int, client: HttpClient) -> None:
     try:
-        for _ in range(delivery.MAX_ATTEMPTS * 3):
+        for _ in range(attempts.MAX_ATTEMPTS * 3):
             with _turn():
                 delay = delivery.run(delivery_id, client)
                 state = Delivery.objects.get(pk=delivery_id).state

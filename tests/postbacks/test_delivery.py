@@ -7,13 +7,14 @@ import hashlib
 import hmac
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from attribution.models import Install, Project
 from hazelnut.http import HttpClient
-from postbacks import delivery, fanout, tasks, throttle
+from postbacks import attempts, delivery, fanout, tasks, throttle
 from postbacks.frozen import DeliverySpec, FrozenRequest, Skip
 from postbacks.models import Attempt, Delivery
 from postbacks.networks import webhook
@@ -126,11 +127,11 @@ def test_retries_stop_at_the_cap_in_a_dead_state(
     with receivers.serve(lambda _: Answer(500)) as receiver:
         _webhook_project(project, receiver.url + "/hook")
         (row,) = _fan_out_install(make_install(instance="inst-cap"))
-        drive(row.pk, http, limit=delivery.MAX_ATTEMPTS + 5)
+        drive(row.pk, http, limit=attempts.MAX_ATTEMPTS + 5)
     row.refresh_from_db()
     assert row.state == Delivery.State.DEAD
-    assert row.attempt_count == delivery.MAX_ATTEMPTS
-    assert len(receiver.received) == delivery.MAX_ATTEMPTS
+    assert row.attempt_count == attempts.MAX_ATTEMPTS
+    assert len(receiver.received) == attempts.MAX_ATTEMPTS
 
 
 def test_expired_delivery_dies_without_sending(
@@ -139,7 +140,7 @@ def test_expired_delivery_dies_without_sending(
     with receivers.serve(receivers.ok) as receiver:
         _webhook_project(project, receiver.url + "/hook")
         (row,) = _fan_out_install(make_install(instance="inst-exp"))
-        later = timezone.now() + delivery.EXPIRY + dt.timedelta(minutes=1)
+        later = timezone.now() + attempts.EXPIRY + dt.timedelta(minutes=1)
         assert delivery.run(row.pk, http, now=later) is None
     row.refresh_from_db()
     assert row.state == Delivery.State.DEAD
@@ -189,11 +190,11 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     rng = random.Random(7)
     for attempt in range(1, 15):
         ceiling = min(
-            delivery.BACKOFF_CAP_SECONDS, delivery.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+            attempts.BACKOFF_CAP_SECONDS, attempts.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
         )
-        value = delivery.backoff_seconds(attempt, rng)
+        value = attempts.backoff_seconds(attempt, rng)
         assert ceiling / 2 <= value <= ceiling
-    assert delivery.backoff_seconds(40, rng) <= delivery.BACKOFF_CAP_SECONDS
+    assert attempts.backoff_seconds(40, rng) <= attempts.BACKOFF_CAP_SECONDS
 
 
 def test_replay_reopens_a_dead_delivery_with_the_same_bytes(
@@ -251,3 +252,53 @@ def test_sweep_republishes_only_overdue_unleased_deliveries(
     )
     assert tasks.sweep() == 1
     assert published == [rows[0].pk]
+
+
+def _spec(project: Project, key: str, request: FrozenRequest | Skip | None = None) -> DeliverySpec:
+    request = request or FrozenRequest("POST", "http://127.0.0.1:9/x", (), "{}")
+    return DeliverySpec(project.pk, "webhook", "install", "install", key, {}, request)
+
+
+def test_create_many_makes_only_the_missing_deliveries_in_one_insert(
+    project: Project, django_assert_num_queries: Any
+) -> None:
+    existing, _ = delivery.create(_spec(project, "install:1:webhook"))
+    specs = [
+        _spec(project, "install:1:webhook"),
+        _spec(project, "install:2:webhook"),
+        _spec(project, "install:3:webhook", Skip("not credited")),
+    ]
+    # SELECT the keys, SAVEPOINT, INSERT the two new rows, RELEASE.
+    with django_assert_num_queries(4):
+        made = delivery.create_many(specs)
+    assert [(row.idempotency_key, new) for row, new in made] == [
+        ("install:1:webhook", False),
+        ("install:2:webhook", True),
+        ("install:3:webhook", True),
+    ]
+    assert made[0][0].pk == existing.pk
+    assert made[2][0].state == Delivery.State.SKIPPED
+    assert Delivery.objects.count() == 3
+    assert [new for _, new in delivery.create_many(specs)] == [False, False, False]
+
+
+def test_create_many_falls_back_to_one_by_one_when_a_racing_fan_out_wins(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = [_spec(project, "install:4:webhook"), _spec(project, "install:5:webhook")]
+    lookup = Delivery.objects.filter
+    raced: list[bool] = []
+
+    def look_then_lose_the_race(*args: Any, **kwargs: Any) -> Any:
+        if raced:
+            return lookup(*args, **kwargs)
+        found = list(lookup(*args, **kwargs))
+        raced.append(True)
+        delivery.create(specs[1])  # the other fan-out stores a key right after our look
+        return found
+
+    monkeypatch.setattr(Delivery.objects, "filter", look_then_lose_the_race)
+    made = delivery.create_many(specs)
+    monkeypatch.undo()
+    assert [new for _, new in made] == [True, False]
+    assert Delivery.objects.count() == 2

@@ -15,7 +15,7 @@ from django.utils import timezone
 from attribution.events import facts
 from attribution.models import AdNetwork, Install, Project, Reengagement, UserIdentity
 from hazelnut.http import HttpClient
-from postbacks import delivery, tasks
+from postbacks import attempts, delivery, tasks
 from postbacks.frozen import FrozenRequest, Skip
 from postbacks.models import Delivery, PostbackEventMap
 from postbacks.networks import affiliate, meta
@@ -33,7 +33,7 @@ def _signup(project: Project, install: Install, user_id: str = "u-1") -> UserIde
 
 def _deliver_all(http: HttpClient) -> None:
     for row in Delivery.objects.filter(state__in=["pending", "retrying"]):
-        for _ in range(delivery.MAX_ATTEMPTS + 1):
+        for _ in range(attempts.MAX_ATTEMPTS + 1):
             if delivery.run(row.pk, http) is None:
                 break
 
@@ -301,3 +301,27 @@ def test_reengagement_goes_out_under_its_mapping(
         _deliver_all(http)
     (sent,) = tiktok.received
     assert sent.json()["data"][0]["event"] == "LaunchAPP"
+
+
+def test_c17_meta_retry_past_seven_days_ends_dead_without_sending(
+    project: Project,
+    make_install: Callable[..., Install],
+    account: Callable[..., Any],
+    http: HttpClient,
+) -> None:
+    installed = timezone.now() - meta.MAX_AGE + dt.timedelta(minutes=30)
+    install = make_install(instance="inst-c17r", installed_at=installed)
+    with receivers.serve(receivers.meta, script=[Answer(503)]) as meta_rx:
+        account("META", meta_rx.url, dataset_id="ds", access_token="tok")
+        tasks.fan_out_install(install.pk)
+        row = Delivery.objects.get()
+        assert delivery.run(row.pk, http) is not None  # 503: retry later
+        later = timezone.now() + dt.timedelta(hours=1)  # the retry comes after day 7
+        assert delivery.run(row.pk, http, now=later) is None
+
+    row.refresh_from_db()
+    assert len(meta_rx.received) == 1
+    assert row.state == Delivery.State.DEAD
+    assert row.last_error.startswith("too old: the destination takes this event only until ")
+    assert row.attempt_count == 1
+    assert row.request["send_before"] == (installed + meta.MAX_AGE).isoformat()

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from hazelnut.http import HttpClient
-from postbacks import delivery, replay, sender
+from postbacks import attempts, delivery, replay, sender
 
 
 def _instant(value: str) -> dt.datetime:
@@ -64,6 +64,6 @@ class Command(BaseCommand):
 
 
 def _send_now(delivery_id: int, client: HttpClient) -> None:
-    for _ in range(delivery.MAX_ATTEMPTS):
+    for _ in range(attempts.MAX_ATTEMPTS):
         if delivery.run(delivery_id, client) is None:
             return
