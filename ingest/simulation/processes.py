@@ -5,7 +5,8 @@ free port and the beat's schedule file in the state directory; the Flower UI and
 are left out), after migrating the database they are configured for. With
 no service URLs in the environment that is the embedded default under its own state directory,
 so a run never touches the developer's `.hazelnut/`. Processes are stopped by their own process
-group when the platform is closed.
+group when the platform is closed. Other commands (bench S6's lean prototype) can be run the same
+way by naming them instead of the Procfile's.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class LocalPlatform:
     log_dir: Path | None = None
     web_workers: int | None = None
     worker_concurrency: int | None = None
+    commands: dict[str, list[str]] | None = None  # None: the Procfile's
+    migrate: bool = True
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
@@ -86,8 +89,9 @@ class LocalPlatform:
         return done.stdout
 
     def start(self) -> LocalPlatform:
-        self.manage("migrate", "--noinput", "-v0")
-        for name, argv in procfile_commands().items():
+        if self.migrate:
+            self.manage("migrate", "--noinput", "-v0")
+        for name, argv in (self.commands or procfile_commands()).items():
             self._spawn(name, self._tuned(name, _with_port(argv, self.port)))
         self.wait_ready()
         return self
