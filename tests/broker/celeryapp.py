@@ -51,7 +51,7 @@ def make_app(broker_url: str, prefix: str, out_dir: str = "", **settings: Any) -
     conf.update(settings)
     app.conf.update(conf)
 
-    @app.task(name=TASK_RECORD)
+    @app.task(name=TASK_RECORD, shared=False)
     def record(number: int) -> None:
         line = (os.environ.get("HZ_TEST_WORKER") or socket.gethostname()) + "\n"
         descriptor = os.open(
@@ -62,7 +62,7 @@ def make_app(broker_url: str, prefix: str, out_dir: str = "", **settings: Any) -
         finally:
             os.close(descriptor)
 
-    @app.task(name=TASK_NOOP)
+    @app.task(name=TASK_NOOP, shared=False)
     def noop() -> None:
         return None
 
