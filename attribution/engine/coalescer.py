@@ -108,7 +108,6 @@ class Coalescer:
             slot.done.set()
 
 
-# Limit: the Procfile's prefork worker runs one attribute task per process, so it never batches.
 _shared: Coalescer | None = None
 _shared_lock = threading.Lock()
 
