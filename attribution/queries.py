@@ -290,9 +290,10 @@ def attribution_result(
 
 
 def campaign_for_link(display_id: str) -> Campaign | None:
+    # With the link domains, so the edge can tell whether a click arrived on one of them.
     return (
-        Campaign.objects.select_related("project", "network")
-        .prefetch_related("store_listings")
+        Campaign.objects.select_related("project", "network", "domain")
+        .prefetch_related("store_listings", "project__domains")
         .filter(display_id=display_id)
         .first()
     )

@@ -78,6 +78,13 @@ CACHE_LOOKUPS = Counter(
     "kinds named in the code: token, server, web, signing, skan, origins) and result (hit, miss).",
     ["cache", "result"],
 )
+LINK_CLICKS_UNRECORDED = Counter(
+    "hazelnut_link_clicks_unrecorded",
+    "Campaign-link visits answered without recording a click, by reason: rate_limited (over the "
+    "per-IP click limit, still redirected), foreign_host (a host that is not one of the "
+    "project's link domains, answered 404).",
+    ["reason"],
+)
 
 ALL_METRICS = (
     HTTP_REQUEST_SECONDS,
@@ -90,6 +97,7 @@ ALL_METRICS = (
     WORKER_HEARTBEAT,
     OUTBOX_DEPTH,
     CACHE_LOOKUPS,
+    LINK_CLICKS_UNRECORDED,
 )
 
 

@@ -1,7 +1,8 @@
-"""The registry of every Celery queue (and so every Kafka work topic) on the platform.
+"""The registry of every Celery queue (and so every Kafka work topic) and every other topic.
 
-Call sites name a queue through `Queue`, never a string, so the partitions, retention, producer
-and consumer of each topic are written down once, here.
+Call sites name a queue through `Queue` and a plain Kafka topic (one that carries no Celery tasks)
+through `Topic`, never a string, so the partitions, retention, producer and consumer of each topic
+are written down once, here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from hazelnut.broker.naming import Names
 
 _HOUR_MS = 3_600_000
 _DAY_MS = 24 * _HOUR_MS
@@ -84,6 +87,44 @@ REGISTRY: dict[Queue, QueueSpec] = {
             "schedulers and operators",
             "outbox relay, warehouse flushes, replays, attribution sweep",
             ("ingest.outbox.", "hazelnut.", "attribution.sweep."),
+        ),
+    )
+}
+
+
+class Topic(StrEnum):
+    WAREHOUSE_ROWS = "hazelnut.warehouse.rows"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    topic: Topic
+    partitions: int
+    retention_ms: int
+    producer: str
+    consumer: str
+    # The consumer group reading the topic (before the deployment's prefix).
+    group: str
+
+    def name(self, prefix: str) -> str:
+        """The topic's name under HAZELNUT_TOPIC_PREFIX, as the Kafka transport names queues."""
+        return Names(prefix).queue(self.topic.value)
+
+    def group_name(self, prefix: str) -> str:
+        return Names(prefix).group(self.group)
+
+
+TOPICS: dict[Topic, TopicSpec] = {
+    spec.topic: spec
+    for spec in (
+        TopicSpec(
+            Topic.WAREHOUSE_ROWS,
+            6,
+            # Rows wait here while the sink is down; as long as the work topics keep their tasks.
+            7 * _DAY_MS,
+            "warehouse writes of workers with WAREHOUSE_SPOOL on (hazelnut/warehouse/spool.py)",
+            "manage.py warehouse_sink: batched inserts into the warehouse",
+            "hazelnut-warehouse-sink",
         ),
     )
 }

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.http.request import split_domain_port
+
 from attribution import queries
 from attribution.models import App, Campaign, Platform
 
@@ -145,6 +147,23 @@ def destination(
         else campaign.android_web_redirect
     )
     return Redirect(_first(platform_redirect, store_link, campaign.website, project_site))
+
+
+def served_on(campaign: Campaign, host: str) -> bool:
+    """Whether a click arriving on `host` (as `request.get_host()` gives it) is the campaign's.
+
+    Once the campaign has a link domain (its own, else the project's default), its links are
+    published there, and only the project's domains serve them: a display id on anyone else's
+    host is not this project's link. Until then links are given out on the API's own host, and
+    any host serves them.
+    """
+    domains = list(campaign.project.domains.all())
+    published_on = campaign.domain or next((d for d in domains if d.is_default), None)
+    if published_on is None:
+        return True
+    hosts = {domain.host.lower().removesuffix(".") for domain in (*domains, published_on)}
+    name, _port = split_domain_port(host)
+    return name in hosts
 
 
 def _first(*candidates: str) -> str:

@@ -1,22 +1,19 @@
-"""The reporting routes' rate limits, per server key, in fixed Redis windows.
+"""The reporting routes' rate limits, per server key, through the shared window limiter.
 
-One INCR per request on a key named by the window number, expiring after the window. The limits
-are the contract's: campaigns 10/s, data (attributed users) 30/s, reports 1/min, each a setting.
+The limits are the contract's: campaigns 10/s, data (attributed users) 30/s, reports 1/min, each a
+setting. Unlike the SDK edge, a refusal always asks the caller to wait a whole window.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 
 import redis
 from django.conf import settings
 
 from attribution.models import Project
 from attribution.reports.http import ReportError
-
-MESSAGE = "Rate limit exceeded. Please try again later."
-# Limit: duplicates ingest/ratelimit.py's window logic; it could move to hazelnut/ for both.
+from hazelnut import ratelimit
 
 
 @functools.cache
@@ -25,15 +22,9 @@ def _client(url: str) -> redis.Redis:
 
 
 def check(project: Project, scope: str, setting: str, window_seconds: int) -> None:
-    limit = int(getattr(settings, setting))
-    window = int(time.time() // window_seconds)
     # The digest prefix, not the id: ids can repeat (SQLite reuses them), keys never do.
-    key = f"hz:reports:rate:{scope}:{project.server_key_digest[:16]}:{window}"
-    client = _client(settings.REDIS_URL)
-    pipe = client.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, window_seconds + 1)
-    used = int(pipe.execute()[0])
-    if used > limit:
+    base = f"hz:reports:rate:{scope}:{project.server_key_digest[:16]}"
+    hit = ratelimit.hit(base, int(getattr(settings, setting)), window_seconds)
+    if hit.over(ratelimit.count(_client(settings.REDIS_URL), hit)):
         retry = str(window_seconds)
-        raise ReportError(429, MESSAGE, "rate_limited", headers={"Retry-After": retry})
+        raise ReportError(429, ratelimit.MESSAGE, "rate_limited", headers={"Retry-After": retry})

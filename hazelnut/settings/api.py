@@ -31,6 +31,9 @@ HAZELNUT_RATE_LIMIT_SDK_PER_SECOND = ENV.integer("HAZELNUT_RATE_LIMIT_SDK_PER_SE
 HAZELNUT_RATE_LIMIT_REPORTING_PER_MINUTE = ENV.integer(
     "HAZELNUT_RATE_LIMIT_REPORTING_PER_MINUTE", 1
 )
+# Campaign-link clicks recorded per visitor IP and second; the contract names no number. Carrier
+# NAT puts many phones behind one address, so it sits well above one person's clicking.
+HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND = ENV.integer("HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND", 20)
 
 # Client IP: how many reverse proxies in front of us append to X-Forwarded-For.
 HAZELNUT_TRUSTED_PROXIES = ENV.integer("HAZELNUT_TRUSTED_PROXIES", 0)

@@ -52,14 +52,18 @@ def open_warehouse(url: str, *, spool: bool | None = None) -> Warehouse:
     if spool is None:
         spool = bool(getattr(settings, "WAREHOUSE_SPOOL", False))
     if spool:
-        from hazelnut.warehouse.spool import SpoolWarehouse, bootstrap_servers
+        from hazelnut.warehouse.spool import SpoolWarehouse, bootstrap_servers, topic_name
 
         broker = str(settings.CELERY_BROKER_URL)
         if not broker.startswith("kafka://"):
             raise WarehouseError("WAREHOUSE_SPOOL needs a kafka:// CELERY_BROKER_URL")
         target = open_warehouse(url, spool=False)
         return SpoolWarehouse(
-            target, bootstrap_servers(broker), flush_rows=flush_rows, flush_seconds=flush_seconds
+            target,
+            bootstrap_servers(broker),
+            topic=topic_name(),
+            flush_rows=flush_rows,
+            flush_seconds=flush_seconds,
         )
     if url.startswith("sql://"):
         from hazelnut.warehouse.sql import SqlWarehouse

@@ -21,8 +21,6 @@ from hazelnut.warehouse.base import Warehouse
 
 log = structlog.get_logger(__name__)
 
-GROUP = "hazelnut-warehouse-sink"
-
 
 @dataclass
 class SinkStats:
@@ -91,7 +89,7 @@ class Sink:
         self._last_commit = time.monotonic()
 
 
-def consumer_for(bootstrap: str, topic: str, group: str = GROUP) -> Any:
+def consumer_for(bootstrap: str, topic: str, group: str) -> Any:
     from confluent_kafka import Consumer
 
     consumer = Consumer(
@@ -107,14 +105,18 @@ def consumer_for(bootstrap: str, topic: str, group: str = GROUP) -> Any:
     return consumer
 
 
-def ensure_topic(bootstrap: str, topic: str, partitions: int = 6) -> None:
+def ensure_topic(
+    bootstrap: str, topic: str, partitions: int, retention_ms: int | None = None
+) -> None:
+    """Create `topic` unless it exists (an existing one keeps its partitions and retention)."""
     from confluent_kafka.admin import AdminClient
     from confluent_kafka.cimpl import NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     if topic in admin.list_topics(timeout=10).topics:
         return
-    futures = admin.create_topics([NewTopic(topic, num_partitions=partitions)])
+    config = {} if retention_ms is None else {"retention.ms": str(retention_ms)}
+    futures = admin.create_topics([NewTopic(topic, num_partitions=partitions, config=config)])
     for future in futures.values():
         try:
             future.result(timeout=30)

@@ -5,7 +5,8 @@ Under Celery's prefork pool each child must make its rows durable before its tas
 flush produces its rows to a Kafka topic and waits for the broker's acknowledgement instead, which
 Kafka takes at any rate; `manage.py warehouse_sink` consumes that topic, inserts into ClickHouse
 at most about once per `WAREHOUSE_FLUSH_SECONDS` per table, and commits its offsets only after
-the insert. Reads go straight to the target warehouse.
+the insert. Reads go straight to the target warehouse. The topic and the sink's consumer group
+are registered in `hazelnut/queues.py` and carry the deployment's HAZELNUT_TOPIC_PREFIX.
 """
 
 from __future__ import annotations
@@ -13,14 +14,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+
+from hazelnut.queues import TOPICS, Topic
 from hazelnut.warehouse import codec
 from hazelnut.warehouse.base import Warehouse
 from hazelnut.warehouse.results import Breakdown, CampaignDay, EventCount, ReportFilter
 from hazelnut.warehouse.rows import Row, WarehouseError
 
-# Limit: the topic belongs in hazelnut/queues.py's registry (the lead's file); named here for now.
-TOPIC = "hazelnut.warehouse.rows"
+SPEC = TOPICS[Topic.WAREHOUSE_ROWS]
 PRODUCE_TIMEOUT_SECONDS = 10.0
+
+
+def topic_prefix() -> str:
+    """HAZELNUT_TOPIC_PREFIX, read where the Kafka transport (and every topic it names) reads it."""
+    return str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("topic_prefix", ""))
+
+
+def topic_name() -> str:
+    return SPEC.name(topic_prefix())
+
+
+def group_name() -> str:
+    return SPEC.group_name(topic_prefix())
 
 
 def bootstrap_servers(broker_url: str) -> str:
@@ -39,7 +55,7 @@ class SpoolWarehouse(Warehouse):
         target: Warehouse,
         bootstrap: str,
         *,
-        topic: str = TOPIC,
+        topic: str,
         flush_rows: int,
         flush_seconds: float,
     ) -> None:

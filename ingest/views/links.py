@@ -1,7 +1,9 @@
 """`GET /<display_id>` (or `/?c=<display_id>`): record the click, send the visitor on.
 
 The click is published, not stored here; the redirect never waits for attribution. The click id
-(`lr_ia_id`) is made here so the Play Store referrer can carry it to the app.
+(`lr_ia_id`) is made here so the Play Store referrer can carry it to the app. A link is served
+only on its project's link domains once it has one (`links.served_on`), and clicks are recorded
+up to a per-IP rate (HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND).
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from django.views.decorators.http import require_safe
 
 from attribution import queries
 from attribution.contracts import RECORD_CLICK, ClickMessage
-from ingest import links, messages
+from hazelnut import metrics
+from ingest import links, messages, ratelimit
 from ingest.publish import publish
 
 _UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
 NOT_FOUND = "<!doctype html><title>Link not found</title><p>This link does not exist.</p>"
 
 
-# Limit: clicks are not rate limited and the link's host is not checked against campaign.domain.
 @require_safe
 def campaign_link(request: HttpRequest, display_id: str = "") -> HttpResponse:
     display_id = display_id or request.GET.get(links.CAMPAIGN_PARAM, "")
@@ -31,12 +33,16 @@ def campaign_link(request: HttpRequest, display_id: str = "") -> HttpResponse:
     campaign = queries.campaign_for_link(display_id) if found else None
     if campaign is None:
         return HttpResponse(NOT_FOUND, status=404)
+    if not links.served_on(campaign, request.get_host()):
+        # Answered like an unknown link: on this host it is one, and its destinations stay private.
+        metrics.LINK_CLICKS_UNRECORDED.labels("foreign_host").inc()
+        return HttpResponse(NOT_FOUND, status=404)
     user_agent = messages.user_agent(request)
     visitor = links.detect(user_agent)
     params = links.click_params((key, str(value)) for key, value in request.GET.items())
     click_id = uuid.uuid4().hex
     if campaign.active and campaign.project.active and request.method == "GET":
-        publish(RECORD_CLICK, _click(request, campaign.project_id, campaign.pk, click_id, params))
+        _record(request, campaign.project_id, campaign.pk, click_id, params)
     redirect = links.destination(campaign, visitor, click_id, params)
     if redirect.deeplink:
         return _app_first_page(redirect)
@@ -45,6 +51,16 @@ def campaign_link(request: HttpRequest, display_id: str = "") -> HttpResponse:
     response = HttpResponseRedirect(redirect.url)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _record(
+    request: HttpRequest, project_id: int, campaign_id: int, click_id: str, params: dict[str, str]
+) -> None:
+    # Over the limit the visitor is still sent on (maybe a real person behind busy NAT), unrecorded.
+    if not ratelimit.allows(ratelimit.CLICK_IP, messages.request_ip(request)):
+        metrics.LINK_CLICKS_UNRECORDED.labels("rate_limited").inc()
+        return
+    publish(RECORD_CLICK, _click(request, project_id, campaign_id, click_id, params))
 
 
 def _click(

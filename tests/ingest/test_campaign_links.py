@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from attribution.contracts import RECORD_CLICK
-from attribution.models import App, Campaign, Platform
+from attribution.models import App, Campaign, Domain, Platform, Project
+from hazelnut import metrics, ratelimit
 from ingest import links
 from tests.ingest.conftest import Api, Published
 
@@ -37,8 +38,12 @@ def campaign(api: Api) -> Campaign:
     return created
 
 
-def _get(path: str, user_agent: str) -> Any:
-    return Client(REMOTE_ADDR="203.0.113.9").get(path, headers={"user-agent": user_agent})
+def _get(path: str, user_agent: str, ip: str = "203.0.113.9", host: str = "testserver") -> Any:
+    return Client(REMOTE_ADDR=ip).get(path, headers={"user-agent": user_agent, "host": host})
+
+
+def _unrecorded(reason: str) -> float:
+    return float(metrics.LINK_CLICKS_UNRECORDED.labels(reason)._value.get())
 
 
 def test_desktop_goes_to_the_campaign_site(campaign: Campaign, published: Published) -> None:
@@ -141,3 +146,104 @@ def test_nul_in_campaign_query_id_is_not_found(campaign: Campaign, published: Pu
 
     assert response.status_code == 404
     assert published.messages == []
+
+
+@override_settings(HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND=2)
+def test_clicks_over_the_per_ip_limit_are_sent_on_but_not_recorded(
+    campaign: Campaign, published: Published, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit, "clock", lambda: 1_000_000.5)  # one window throughout
+    before = _unrecorded("rate_limited")
+
+    responses = [_get(f"/spring?n={n}", DESKTOP) for n in range(4)]
+    elsewhere = _get("/spring?n=other-ip", DESKTOP, ip="198.51.100.7")
+
+    assert [r.status_code for r in responses] == [302, 302, 302, 302]
+    assert {r["Location"] for r in responses} == {"https://example.test/spring"}
+    assert elsewhere.status_code == 302
+    recorded = [click["params"]["n"] for click in published.of(RECORD_CLICK)]
+    assert recorded == ["0", "1", "other-ip"]
+    assert _unrecorded("rate_limited") - before == 2
+
+
+@override_settings(HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND=1)
+def test_the_click_limit_opens_again_in_the_next_window(
+    campaign: Campaign, published: Published, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = [1_000_000.5]
+    monkeypatch.setattr(ratelimit, "clock", lambda: moment[0])
+
+    _get("/spring?n=1", DESKTOP)
+    _get("/spring?n=2", DESKTOP)
+    moment[0] += 1
+    _get("/spring?n=3", DESKTOP)
+
+    assert [click["params"]["n"] for click in published.of(RECORD_CLICK)] == ["1", "3"]
+
+
+def _domain(project: Project, host: str, *, default: bool = False) -> Domain:
+    return Domain.objects.create(project=project, host=host, is_default=default)
+
+
+def test_a_click_on_the_campaigns_domain_is_recorded(
+    campaign: Campaign, published: Published
+) -> None:
+    campaign.domain = _domain(campaign.project, "go.example.test")
+    campaign.save()
+
+    response = _get("/spring", DESKTOP, host="Go.Example.Test:8443")
+
+    assert response.status_code == 302
+    assert published.of(RECORD_CLICK)[0]["host"] == "Go.Example.Test:8443"
+
+
+def test_a_click_on_a_host_that_is_not_the_projects_is_a_404(
+    campaign: Campaign, published: Published
+) -> None:
+    campaign.domain = _domain(campaign.project, "go.example.test")
+    campaign.save()
+    stranger, _ = Project.new("Someone else", website="https://elsewhere.test")
+    stranger.save()
+    _domain(stranger, "links.elsewhere.test", default=True)
+    before = _unrecorded("foreign_host")
+
+    on_stranger = _get("/spring", DESKTOP, host="links.elsewhere.test")
+    on_api_host = _get("/?c=spring", IPHONE, host="api.hazelnut.test")
+
+    assert (on_stranger.status_code, on_api_host.status_code) == (404, 404)
+    assert b"This link does not exist." in on_stranger.content
+    assert published.messages == []
+    assert _unrecorded("foreign_host") - before == 2
+
+
+def test_the_projects_other_domains_serve_its_links(
+    campaign: Campaign, published: Published
+) -> None:
+    # Links handed out on the default domain keep working after the campaign moves to another.
+    _domain(campaign.project, "old.example.test", default=True)
+    campaign.domain = _domain(campaign.project, "go.example.test")
+    campaign.save()
+
+    assert _get("/spring", DESKTOP, host="old.example.test").status_code == 302
+    assert _get("/spring", DESKTOP, host="elsewhere.test").status_code == 404
+    assert len(published.of(RECORD_CLICK)) == 1
+
+
+def test_the_default_domain_is_the_link_domain_of_a_campaign_without_one(
+    campaign: Campaign, published: Published
+) -> None:
+    _domain(campaign.project, "go.example.test", default=True)
+
+    assert _get("/spring", DESKTOP, host="go.example.test").status_code == 302
+    assert _get("/spring", DESKTOP, host="testserver").status_code == 404
+    assert len(published.of(RECORD_CLICK)) == 1
+
+
+def test_without_a_link_domain_any_host_serves_the_link(
+    campaign: Campaign, published: Published
+) -> None:
+    # No default and none on the campaign: its link was given out on the API's own host.
+    _domain(campaign.project, "spare.example.test")
+
+    assert _get("/spring", DESKTOP, host="api.hazelnut.test").status_code == 302
+    assert len(published.of(RECORD_CLICK)) == 1

@@ -9,10 +9,14 @@ import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
+import confluent_kafka
 import pytest
 from confluent_kafka.admin import AdminClient
+from pytest_django import Settings
 
-from hazelnut.warehouse import Warehouse
+from attribution.management.commands.warehouse_sink import Command
+from hazelnut.queues import TOPICS, Topic, broker_topic_options
+from hazelnut.warehouse import Warehouse, open_warehouse
 from hazelnut.warehouse.codec import decode, encode
 from hazelnut.warehouse.rows import normalize
 from hazelnut.warehouse.sink import Sink, consumer_for, ensure_topic
@@ -37,6 +41,47 @@ def test_codec_round_trips_typed_rows() -> None:
     assert decoded[0][USER_EVENTS.column_names.index("installed_at")] == dt.datetime(
         1970, 1, 1, tzinfo=dt.UTC
     )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "topic"),
+    [("", "hazelnut.warehouse.rows"), ("run7-", "run7-hazelnut.warehouse.rows")],
+)
+def test_the_spool_produces_to_the_registered_topic_under_the_prefix(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, prefix: str, topic: str
+) -> None:
+    producers: list[dict[str, object]] = []  # made, never connected: the test only reads names
+    monkeypatch.setattr(confluent_kafka, "Producer", producers.append)
+    settings.WAREHOUSE_URL = "sql://default"
+    settings.CELERY_BROKER_URL = "kafka://kafka.test:9092"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"topic_prefix": prefix}
+
+    spool = open_warehouse(settings.WAREHOUSE_URL, spool=True)
+
+    assert isinstance(spool, SpoolWarehouse)
+    assert spool.topic == topic
+    assert [config["bootstrap.servers"] for config in producers] == ["kafka.test:9092"]
+
+
+def test_the_sink_reads_the_spool_topic_in_its_own_group_under_the_prefix(
+    settings: Settings,
+) -> None:
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"topic_prefix": "run7-"}
+
+    options = Command().create_parser("manage.py", "warehouse_sink").parse_args([])
+
+    assert (options.topic, options.group) == (
+        "run7-hazelnut.warehouse.rows",
+        "run7-hazelnut-warehouse-sink",
+    )
+
+
+def test_the_spool_topic_is_registered_apart_from_the_celery_queues() -> None:
+    spec = TOPICS[Topic.WAREHOUSE_ROWS]
+
+    assert (spec.partitions, spec.retention_ms) == (6, 7 * 24 * 3_600_000)
+    # The Kafka transport creates and consumes only the work topics; the sink owns this one.
+    assert "hazelnut.warehouse.rows" not in broker_topic_options()["topics"]
 
 
 @pytest.fixture

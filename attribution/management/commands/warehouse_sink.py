@@ -13,16 +13,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hazelnut.warehouse import open_warehouse
-from hazelnut.warehouse.sink import GROUP, Sink, consumer_for, ensure_topic
-from hazelnut.warehouse.spool import TOPIC, bootstrap_servers
+from hazelnut.warehouse.sink import Sink, consumer_for, ensure_topic
+from hazelnut.warehouse.spool import SPEC, bootstrap_servers, group_name, topic_name
 
 
 class Command(BaseCommand):
     help = "Consume the warehouse spool topic into the warehouse (insert, then commit)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--topic", default=TOPIC)
-        parser.add_argument("--group", default=GROUP)
+        # The registry's names under HAZELNUT_TOPIC_PREFIX, the ones the spool produces to.
+        parser.add_argument("--topic", default=topic_name())
+        parser.add_argument("--group", default=group_name())
         parser.add_argument("--exit-when-idle", type=float, help="Stop after this many idle s.")
         parser.add_argument(
             "--when-spooled",
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         bootstrap = bootstrap_servers(broker)
         target = open_warehouse(settings.WAREHOUSE_URL, spool=False)
         target.migrate()
-        ensure_topic(bootstrap, options["topic"])
+        ensure_topic(bootstrap, options["topic"], SPEC.partitions, SPEC.retention_ms)
         consumer = consumer_for(bootstrap, options["topic"], options["group"])
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
