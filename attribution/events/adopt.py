@@ -4,7 +4,8 @@ The attribution app sends `install_attributed` once per install after its attrib
 the receiver only enqueues `attribution.events.adopt`. Adoption links the waiting events to the
 install, gives them its campaign, and sends them on exactly once (the parked flag is cleared by a
 conditional update, and the fan-out is idempotent per event and destination). A periodic sweep
-catches events parked in the instant between the install finishing and the signal.
+catches events parked in the instant between the install finishing and the signal; the same sweep
+releases, unattributed, the events whose install never finishes (`orphans`).
 """
 
 from __future__ import annotations
@@ -94,7 +95,6 @@ def _signups(install: Install) -> int:
     return count
 
 
-# Limit: an event parked for an install that never appears stays parked (stored, never sent).
 def adopt_parked(limit: int = 500) -> int:
     """Adopt events still parked on installs that have finished (the sweep)."""
     instance_ids = set(

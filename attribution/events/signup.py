@@ -93,7 +93,12 @@ def _update(identity: UserIdentity, fields: dict[str, Any], install: Any) -> Non
     for key in _PROFILE_FIELDS:
         if fields[key]:
             setattr(identity, key, fields[key])
-    identity.data = {**identity.data, **fields["data"]}
+    data = fields["data"]
+    if not identity.data.get("parked"):
+        # Sent already (adopted, released or never waiting): a later trigger must not park it
+        # again, or the sweep would send the signup a second time.
+        data = {key: value for key, value in data.items() if key != "parked"}
+    identity.data = {**identity.data, **data}
     if identity.install_id is None and install is not None:
         identity.install = install
     identity.save()

@@ -14,7 +14,7 @@ from attribution.contracts import (
     REMOVE_PAYMENT,
     EventMessage,
 )
-from attribution.events import adopt, custom, payments, signup
+from attribution.events import adopt, custom, orphans, payments, signup
 from hazelnut.tasks import task
 
 log = structlog.get_logger(__name__)
@@ -55,4 +55,7 @@ def adopt_install_events(install_id: int) -> None:
 
 @task(adopt.ADOPT_PARKED)
 def adopt_parked_events() -> None:
+    """The parked-event sweep: adopt what finished installs left waiting, then release what
+    waited past the grace (adoption first, so nothing adoptable goes out unattributed)."""
     adopt.adopt_parked()
+    orphans.release_overdue()

@@ -107,6 +107,12 @@ class UserIdentity(models.Model):
         constraints = (
             models.UniqueConstraint(fields=["project", "user_id"], name="user_identity_unique"),
         )
+        # The parked-event sweep looks for the few signups still waiting, oldest first.
+        indexes = (
+            models.Index(
+                fields=["created_at"], name="user_identity_parked", condition=Q(data__parked=True)
+            ),
+        )
 
     def __str__(self) -> str:
         return self.user_id

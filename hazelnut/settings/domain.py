@@ -32,6 +32,10 @@ HAZELNUT_SWEEP_PENDING_AFTER_SECONDS = _at_least_one("HAZELNUT_SWEEP_PENDING_AFT
 HAZELNUT_SWEEP_FANOUT_AFTER_SECONDS = _at_least_one("HAZELNUT_SWEEP_FANOUT_AFTER_SECONDS", 120)
 HAZELNUT_SWEEP_BATCH_SIZE = _at_least_one("HAZELNUT_SWEEP_BATCH_SIZE", 500)
 
+# Events parked for an install that has not finished attribution this many hours after they
+# arrived are released unattributed by the parked-event sweep (attribution.events.orphans).
+HAZELNUT_PARKED_EVENT_RELEASE_HOURS = _at_least_one("HAZELNUT_PARKED_EVENT_RELEASE_HOURS", 24)
+
 # Ingest: a web request waits for the broker to confirm each publish (else: the outbox).
 HAZELNUT_PUBLISH_CONFIRMED = ENV.boolean("HAZELNUT_PUBLISH_CONFIRMED", True)
 
