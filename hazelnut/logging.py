@@ -61,7 +61,11 @@ def configure(log_format: str, level: str) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # A plain traceback: rich's default renders every frame's locals, which prints request
+        # bodies and tokens past the redaction and took minutes of CPU on one large request.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 from pathlib import Path
 
 import pytest
+import structlog
 from celery import signals
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -49,3 +52,30 @@ def test_heartbeat_feeds_the_liveness_probe(settings: Settings, tmp_path: Path) 
     (tmp_path / "heartbeats" / "pipeline@test").write_text(str(stale))
     with pytest.raises(CommandError, match=r"^newest worker heartbeat is 12\d\.\ds old$"):
         call_command("worker_alive", "--max-age", "30")
+
+
+def test_console_tracebacks_leave_out_the_frames_locals() -> None:
+    saved_structlog = structlog.get_config()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers, root.level
+    try:
+        hazelnut_logging.configure("console", "INFO")
+        formatter = root.handlers[0].formatter
+        assert formatter is not None
+
+        def fail(body: str) -> None:
+            raise ValueError("bad payload")
+
+        token = "-".join(("tok", "secret", "123"))  # only a local holds it, not a source line
+        try:
+            fail(f'{{"token": "{token}"}}')
+        except ValueError:
+            record = logging.LogRecord("t", logging.ERROR, __file__, 1, "x", None, sys.exc_info())
+        text = formatter.format(record)
+    finally:
+        structlog.configure(**saved_structlog)
+        root.handlers, root.level = saved_handlers, saved_level
+
+    assert "ValueError: bad payload" in text
+    assert "in fail" in text
+    assert "tok-secret-123" not in text
