@@ -3,7 +3,9 @@
 Numbers with a fraction are parsed as Decimal so money never passes through a float; NaN and
 Infinity are refused because no client has a reason to send them. So are strings holding NUL or an
 unpaired surrogate (only reachable through `\\u` escapes): no database stores them, and taking
-them would fail later, half-way through a write.
+them would fail later, half-way through a write. Objects and arrays nested deeper than
+`MAX_DEPTH` are refused too: every later step that walks a payload recurses, and no SDK nests
+its data more than a few levels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.http.request import RawPostDataException
 from ingest.errors import ApiError, bad_request
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
 
 
 def _refuse_constant(name: str) -> Any:
@@ -47,15 +50,40 @@ def parse_object(data: bytes) -> dict[str, Any]:
         raise bad_request("invalid_json", "Request body is empty; a JSON object is required.")
     try:
         value = json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise bad_request("invalid_json", "Request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise bad_request("invalid_json", "Request body must be a JSON object.")
+    # Fewer brackets than the limit cannot nest past it, so most bodies skip the walk.
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
+        raise _too_deep()
     if b"\\u" in data and not _storable(value):
         raise bad_request(
             "invalid_json", "Request body has a string with a NUL or unpaired surrogate character."
         )
     return value
+
+
+def _too_deep() -> ApiError:
+    return bad_request(
+        "invalid_json", f"Request body nests objects or arrays more than {MAX_DEPTH} levels deep."
+    )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays in `value` nest more than `limit` levels (without recursing)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def _storable(value: Any) -> bool:

@@ -79,6 +79,48 @@ def test_malformed_body_is_refused(api: Api, published: Published, data: bytes, 
     assert published.messages == []
 
 
+def _nested_json(depth: int) -> str:
+    """JSON text of objects and arrays in turn, `depth` levels deep (written out, since the
+    standard encoder itself gives up long before 5,000 levels)."""
+    opening = "".join('{"a":' if level % 2 else "[" for level in range(depth - 1))
+    closing = "".join("}" if level % 2 else "]" for level in reversed(range(depth - 1)))
+    return opening + "{}" + closing
+
+
+@pytest.mark.parametrize(
+    ("route", "field", "depth", "status"),
+    [
+        ("init", "device_data", 32, 200),
+        ("init", "device_data", 33, 400),
+        ("init", "device_data", 900, 400),
+        ("capture-event", "event_data", 33, 400),
+        ("capture-event", "event_data", 5000, 400),
+    ],
+)
+def test_nesting_past_32_levels_is_refused(
+    api: Api, published: Published, route: str, field: str, depth: int, status: int
+) -> None:
+    body = {
+        "token": api.project.token,
+        "install_instance_id": "inst-deep",
+        "platform": "ANDROID",
+        "event_name": "deep",
+        "event_id": f"deep-{depth}",
+    }
+    # The body is the first level, so the field holds the other depth - 1.
+    text = json.dumps(body)[:-1] + f', "{field}": {{"x": {_nested_json(depth - 2)}}}}}'
+
+    response = api.raw(f"/api/client/{route}", text.encode())
+
+    assert response.status_code == status, api.envelope(response)
+    if status == 400:
+        assert api.envelope(response)["data"]["error"] == "invalid_json"
+        assert "32 levels" in api.envelope(response)["msg"]
+        assert published.messages == []
+    else:
+        assert len(published.messages) == 1
+
+
 def test_body_over_64_kb_is_refused(api: Api, published: Published) -> None:
     body = {"event_name": "big", "event_data": {"blob": "x" * 70_000}}
 
