@@ -43,6 +43,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: migrate
+	bash scripts/system-deps.sh bench
 	$(PY) -m bench
 
 demo: migrate
