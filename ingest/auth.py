@@ -51,11 +51,18 @@ def _unauthorized(code: str, msg: str) -> ApiError:
     return ApiError(401, code, msg)
 
 
+def _token_in(value: Any) -> str:
+    """The body's token, or the 400 that says whether it is missing or not a string."""
+    if value is None or value == "":
+        raise ApiError(400, "missing_field", "'token' is required.", field="token")
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_type", "'token' must be a string.", field="token")
+    return value
+
+
 def sdk_project(request: HttpRequest, raw: bytes, body: dict[str, Any]) -> Project:
     """The project of an SDK call (token in the body), its signature verified."""
-    token = body.get("token")
-    if not isinstance(token, str) or not token:
-        raise ApiError(400, "missing_field", "'token' is required.", field="token")
+    token = _token_in(body.get("token"))
     project = cached("token", token, lambda: queries.project_by_token(token))
     if project is None:
         raise _unauthorized("unknown_token", "Invalid project token.")
@@ -111,8 +118,7 @@ def _server_lookup(key: str) -> Project | None:
 
 
 def web_project(token: Any) -> Project:
-    if not isinstance(token, str) or not token:
-        raise ApiError(400, "missing_field", "'token' is required.", field="token")
+    token = _token_in(token)
     project = cached("web", token, lambda: queries.project_by_web_token(token))
     if project is None:
         raise _unauthorized("unknown_token", "Invalid web token.")

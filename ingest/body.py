@@ -29,6 +29,9 @@ def _refuse_constant(name: str) -> Any:
 
 def raw_body(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> bytes:
     declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared == "0" and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # WSGI hands Django no length, so it would read the body as empty; say so instead.
+        raise ApiError(411, "length_required", "Send the body with a Content-Length, not chunked.")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     try:

@@ -22,6 +22,7 @@ from ingest.views.docs import SERVER_ERRORS, documented, error_doc
 from ingest.views.server import TAG, accept, identify
 
 NOT_FOUND = error_doc(404, "Campaign not found!", "not_found")
+CAMPAIGN_ERRORS = {**SERVER_ERRORS, 400: error_doc(400, "'name' is required.", "missing_field")}
 CAMPAIGN_EXAMPLE = {
     "id": 12,
     "name": "Spring sale",
@@ -70,7 +71,7 @@ class CreateCampaignView(EdgeView):
             "custom_display_id": "spring24",
         },
         responses={201: ("Campaign created!", CAMPAIGN_EXAMPLE)},
-        errors=SERVER_ERRORS,
+        errors=CAMPAIGN_ERRORS,
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.CREATE_CAMPAIGN, ratelimit.CAMPAIGN)
@@ -93,7 +94,7 @@ class CampaignView(EdgeView):
         tag=TAG,
         request_example={"active": False},
         responses={200: ("Campaign updated!", CAMPAIGN_EXAMPLE)},
-        errors={**SERVER_ERRORS, 404: NOT_FOUND},
+        errors={**CAMPAIGN_ERRORS, 404: NOT_FOUND},
         method="PATCH",
     )
     def patch(self, request: Request, display_id: str) -> HttpResponse:
@@ -110,7 +111,7 @@ class CampaignView(EdgeView):
         summary="Same as PATCH (the public examples use PUT)",
         tag=TAG,
         responses={200: ("Campaign updated!", CAMPAIGN_EXAMPLE)},
-        errors={**SERVER_ERRORS, 404: NOT_FOUND},
+        errors={**CAMPAIGN_ERRORS, 404: NOT_FOUND},
         method="PUT",
     )
     def put(self, request: Request, display_id: str) -> HttpResponse:

@@ -121,6 +121,29 @@ def test_nesting_past_32_levels_is_refused(
         assert len(published.messages) == 1
 
 
+def test_a_token_that_is_not_a_string_is_named_as_such(api: Api, published: Published) -> None:
+    response = api.raw("/api/client/init", json.dumps({"token": 123}).encode())
+
+    assert response.status_code == 400
+    assert api.envelope(response)["msg"] == "'token' must be a string."
+    assert api.envelope(response)["data"]["error"] == "invalid_type"
+    assert published.messages == []
+
+
+def test_a_chunked_body_without_length_is_answered_411(api: Api, published: Published) -> None:
+    response = api.client.generic(
+        "POST",
+        "/api/client/init",
+        b"",
+        content_type="application/json",
+        headers={"transfer-encoding": "chunked"},
+    )
+
+    assert response.status_code == 411
+    assert api.envelope(response)["data"]["error"] == "length_required"
+    assert published.messages == []
+
+
 def test_body_over_64_kb_is_refused(api: Api, published: Published) -> None:
     body = {"event_name": "big", "event_data": {"blob": "x" * 70_000}}
 
