@@ -26,7 +26,8 @@ run: migrate
 	@echo "web      http://127.0.0.1:8000/admin/   (health: /readyz, API docs: /api/docs/)"
 	@echo "flower   http://127.0.0.1:5555/"
 	@echo "grpc     127.0.0.1:50051"
-	$(VENV)/bin/honcho start -f Procfile
+	@# The embedded Redis is a daemon; stop it when honcho does, Ctrl-C included.
+	trap 'kill $$(cat $${HAZELNUT_STATE_DIR:-.hazelnut}/redis.pid 2>/dev/null) 2>/dev/null' EXIT INT TERM; $(VENV)/bin/honcho start -f Procfile
 
 # Tests keep their own embedded state and, on Kafka, their own topics, so a running
 # `make run` (or an earlier test run) never shares queues with them.

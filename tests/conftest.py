@@ -8,6 +8,7 @@ import pytest
 from django.db import connections
 
 from attribution.models import Project
+from hazelnut import embedded
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,3 +42,9 @@ def project_with_key(db: None) -> tuple[Project, str]:
 @pytest.fixture
 def project(project_with_key: tuple[Project, str]) -> Project:
     return project_with_key[0]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the embedded Redis this run started, so no daemon outlives the tests."""
+    for state_dir in list(embedded.started_here):
+        embedded.stop(state_dir)
