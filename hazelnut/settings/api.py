@@ -18,6 +18,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "SDK, server-to-server and web collector API, wire-compatible with LinkRunner.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from our own static files, so /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # HMAC request signing: how far a signed timestamp may stray from our clock.
