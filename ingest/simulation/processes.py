@@ -89,11 +89,19 @@ class LocalPlatform:
         return done.stdout
 
     def start(self) -> LocalPlatform:
+        state = self.env.get("HAZELNUT_STATE_DIR")
+        if state:
+            # With every service configured nothing else creates it, and beat keeps its file here.
+            Path(state).mkdir(parents=True, exist_ok=True)
         if self.migrate:
             self.manage("migrate", "--noinput", "-v0")
-        for name, argv in (self.commands or procfile_commands()).items():
-            self._spawn(name, self._tuned(name, _with_port(argv, self.port)))
-        self.wait_ready()
+        try:
+            for name, argv in (self.commands or procfile_commands()).items():
+                self._spawn(name, self._tuned(name, _with_port(argv, self.port)))
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # a half-started platform leaves no process or open log behind
+            raise
         return self
 
     def _tuned(self, name: str, argv: list[str]) -> list[str]:
