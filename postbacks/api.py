@@ -40,6 +40,7 @@ __all__ = [
     "fan_out_install",
     "http_client",
     "json_body",
+    "map_event",
     "register_classifier",
     "run_delivery",
     "with_query",
@@ -118,3 +119,27 @@ def delivery_health(project_id: int, since: datetime) -> list[DestinationHealth]
         .order_by("destination")
     )
     return [DestinationHealth(**row) for row in rows]
+
+
+def map_event(
+    project_id: int,
+    network_code: str,
+    kind: str,
+    network_event_name: str,
+    *,
+    source_event_name: str = "",
+) -> None:
+    """Send the project's `kind` events (a custom event: the one named `source_event_name`) to
+    the network under its own event name, for the users it is credited with. Idempotent."""
+    from attribution.models import AdNetwork
+    from postbacks.models import EventKind, PostbackEventMap
+
+    if kind not in EventKind.values:
+        raise ValueError(f"unknown event kind {kind!r}")
+    PostbackEventMap.objects.update_or_create(
+        project_id=project_id,
+        network=AdNetwork.objects.get(code=network_code),
+        event_kind=kind,
+        source_event_name=source_event_name,
+        defaults={"network_event_name": network_event_name, "active": True},
+    )

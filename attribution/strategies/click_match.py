@@ -5,9 +5,16 @@ same platform and OS version inside the probabilistic window (tier 3).
 A browser click and an app install never share a user agent, so the probabilistic rule compares
 only what both sides can state: platform and OS version (case C11). Impressions (view-through)
 only count inside the view-through window, and only on device ids.
+
+A click that names none of the project's campaigns (a landing-page view whose utm parameters
+match no link) is kept as a touch but never offered as a candidate: there is nothing to credit,
+and under the first-touch rule of tier 3 such a view would otherwise take the install away from
+the link tapped right after it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from attribution import clickstore
 from attribution.strategies.base import (
@@ -44,18 +51,25 @@ class ClickMatch:
     def run(self, context: InstallContext) -> Outcome:
         windows = context.windows
         found = clickstore.find(self.lookup(context))
+        uncredited = _without_campaign(found)
         now = context.at.timestamp()
         candidates = [
             self._candidate(c, TIER_DETERMINISTIC, "device_id")
             for c in found.by_device
-            if not c.is_view or now - c.clicked_at <= windows.view_through
+            if c.campaign_id is not None
+            and (not c.is_view or now - c.clicked_at <= windows.view_through)
         ]
         by_id = found.by_click_id
-        if by_id and not by_id.is_view and 0 <= now - by_id.clicked_at <= windows.click_lookback:
+        if (
+            by_id
+            and by_id.campaign_id is not None
+            and not by_id.is_view
+            and 0 <= now - by_id.clicked_at <= windows.click_lookback
+        ):
             candidates.append(self._candidate(by_id, TIER_DETERMINISTIC, "click_id"))
         rejected = []
         for click in found.by_ip:
-            if click.is_view:
+            if click.is_view or click.campaign_id is None:
                 continue
             if self._fits(context, click):
                 candidates.append(self._candidate(click, TIER_PROBABILISTIC, "ip_ua_probabilistic"))
@@ -67,11 +81,12 @@ class ClickMatch:
                         "os_version": click.os_version,
                     }
                 )
-        return Outcome(
-            candidates,
-            note=f"{len(candidates)} candidate clicks",
-            details={"rejected_ip_clicks": rejected} if rejected else {},
-        )
+        details: dict[str, list[Any]] = {}
+        if rejected:
+            details["rejected_ip_clicks"] = rejected
+        if uncredited:
+            details["clicks_without_campaign"] = uncredited
+        return Outcome(candidates, note=f"{len(candidates)} candidate clicks", details=details)
 
     @staticmethod
     def _fits(context: InstallContext, click: clickstore.StoredClick) -> bool:
@@ -90,3 +105,11 @@ class ClickMatch:
             click_id=click.click_id,
             details={"is_view": click.is_view, "row_id": click.row_id},
         )
+
+
+def _without_campaign(found: clickstore.Found) -> list[str]:
+    """Ids of the clicks found that name no campaign, for the decision trace."""
+    clicks = [*found.by_device, *found.by_ip]
+    if found.by_click_id is not None:
+        clicks.append(found.by_click_id)
+    return sorted({c.click_id for c in clicks if c.campaign_id is None})

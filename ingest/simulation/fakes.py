@@ -15,9 +15,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-APPLE_PATH = "/adservices/api/v1/"
-GOOGLE_CLAIMS_PATH = "/google-ads/attribution"
-NETWORK_PREFIX = "/networks/"
+from attribution.demo import APPLE_PATH, GOOGLE_CLAIMS_PATH, NETWORK_PREFIX
 
 
 class OutsideWorld:

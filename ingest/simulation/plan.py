@@ -34,6 +34,20 @@ MIX: dict[str, tuple[float, str | None]] = {
 }
 PAID_KINDS = frozenset({LINK_IP_MATCH, LINK_PLAY_REFERRER, META_REFERRER, APPLE_SEARCH_ADS})
 
+# The share of each kind's installs that must end where planned (its campaign, or organic) for
+# a run to pass. Referrers, Apple's answer and organic installs are deterministic. An IP match
+# is too, since every simulated phone has an address of its own, but its click and its install
+# travel different queues: with waits compressed (`--pace` well below 1) a few installs may be
+# decided before their click is stored.
+MIN_MATCH_RATE: dict[str, float] = {
+    ORGANIC: 1.0,
+    LINK_IP_MATCH: 0.9,
+    LINK_PLAY_REFERRER: 1.0,
+    META_REFERRER: 1.0,
+    APPLE_SEARCH_ADS: 1.0,
+    REINSTALL: 1.0,
+}
+
 
 @dataclass(frozen=True)
 class Activity:

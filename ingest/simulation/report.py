@@ -1,6 +1,10 @@
 """The simulator's verdict: what was sent, what the platform stored and attributed, how fast,
 which postbacks went out, and every request that was not answered as a client expects.
 
+A run fails when an install went missing, a request was not answered 2xx, a paid install names
+no campaign, a journey kind matched below its floor (plan.MIN_MATCH_RATE), a network did not
+receive a kind of event it should have (simulation.deliveries) or a postback left the machine.
+
 `build()` reads the database once the pipeline has drained and returns a plain dict (the bench
 reuses it); `render()` turns it into the text `manage.py simulate` prints.
 """
@@ -12,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from attribution.models import Campaign, Install
+from ingest.simulation import deliveries
 from ingest.simulation.client import Exchange
 from ingest.simulation.drain import Drained, chunks, stored_events
 from ingest.simulation.fakes import OutsideWorld
 from ingest.simulation.ledger import Ledger
-from ingest.simulation.plan import PAID_KINDS
+from ingest.simulation.plan import MIN_MATCH_RATE, PAID_KINDS
 from postbacks.models import Delivery
 
 # The tier each journey kind should be won at (attribution.strategies.base).
@@ -51,6 +56,8 @@ def build(
     done = [i.attributed_at.timestamp() for i in installs if i.attributed_at is not None]
     first_sent = min((s.sent_at for s in sent.values()), default=0.0)
     window = (max(done) - first_sent) if done else 0.0
+    made = deliveries.by_kind(project_id, since)
+    wanted = deliveries.expected(project_id, installs, since)
     return {
         "installs_sent": len(sent),
         "installs_accepted": sum(s.accepted for s in sent.values()),
@@ -65,12 +72,23 @@ def build(
         "drain_stalled": drained.stalled,
         "open_deliveries": drained.open_deliveries,
         "by_source": _by_source(installs, campaigns),
+        "paid_without_campaign": dict(
+            Counter(
+                i.source or "-"
+                for i in installs
+                if i.attribution_type == "INORGANIC" and i.campaign_id is None
+            )
+        ),
         "match_by_kind": _match_by_kind(installs, sent),
         "latency_seconds": _percentiles(latencies),
         "attributed_per_second": round(len(done) / window, 2) if window > 0 else None,
         "request_latency_ms": _request_latency(exchanges),
         "events": _events(project_id, ledger, since),
         "postbacks": _postbacks(project_id, since),
+        "postbacks_by_kind": made,
+        "postbacks_expected": wanted,
+        "postbacks_missing": deliveries.missing(wanted, made),
+        "postbacks_off_machine": deliveries.off_machine(project_id, since),
         "postbacks_received_by_fakes": dict(world.received),
         "apple_calls": world.apple_calls,
         "requests": dict(Counter(e.route for e in exchanges if e.final)),
@@ -80,8 +98,26 @@ def build(
     }
 
 
+def problems(result: dict[str, Any]) -> list[str]:
+    """Why the run fails, one line per reason; empty when it passes."""
+    found = []
+    if result["installs_stored"] != result["installs_sent"]:
+        found.append(f"{result['installs_sent'] - result['installs_stored']} installs not stored")
+    if result["not_2xx"]:
+        found.append(f"{len(result['not_2xx'])} requests not answered 2xx")
+    for source, n in sorted(result["paid_without_campaign"].items()):
+        found.append(f"{n} paid installs credited by {source} name no campaign")
+    for row in result["match_by_kind"]:
+        floor = row["expected_rate"]
+        if floor is not None and row["rate"] is not None and row["rate"] < floor:
+            found.append(f"{row['kind']} matched {row['matched']}/{row['sent']}, below {floor:.0%}")
+    found += [f"no {entry} postback delivered" for entry in result["postbacks_missing"]]
+    found += [f"a {d} postback left the machine" for d in result["postbacks_off_machine"]]
+    return found
+
+
 def passed(result: dict[str, Any]) -> bool:
-    return result["installs_stored"] == result["installs_sent"] and not result["not_2xx"]
+    return not problems(result)
 
 
 def _installs(project_id: int, instance_ids: list[str]) -> list[Install]:
@@ -149,7 +185,7 @@ def _match_by_kind(installs: list[Install], sent: dict[str, Any]) -> list[dict[s
     return [
         {"kind": kind, "sent": row["sent"], "matched": row["matched"],
          "rate": round(row["matched"] / row["sent"], 3) if row["sent"] else None,
-         "via": dict(row["via"])}
+         "expected_rate": MIN_MATCH_RATE.get(kind), "via": dict(row["via"])}
         for kind, row in sorted(rows.items())
     ]  # fmt: skip
 
@@ -216,7 +252,7 @@ def render(result: dict[str, Any]) -> str:
     lines += ["", "Match rate per tier (journey kind: expected campaign, or organic):"]
     lines += [
         f"  {r['kind']:<20} {TIERS.get(r['kind'], ''):<22} {r['matched']:>5}/{r['sent']:<5}"
-        f" {_pct(r['rate'])}  via {r['via']}"
+        f" {_pct(r['rate'])} (at least {_pct(r['expected_rate'])})  via {r['via']}"
         for r in result["match_by_kind"]
     ]
     lat = result["latency_seconds"]
@@ -236,6 +272,12 @@ def render(result: dict[str, Any]) -> str:
         "  none"
     ]
     lines.append(f"  received by the local fakes: {result['postbacks_received_by_fakes']}")
+    lines += [
+        "",
+        "Postbacks by destination and event kind (delivered, +skipped: the user is another"
+        " network's; !other states; * expected):",
+    ]
+    lines += _postback_table(result) or ["  none"]
     lines += ["", "Requests (final answers): " + str(result["requests"])]
     failures = result["not_2xx"]
     lines.append(f"Requests not answered 2xx: {len(failures)}")
@@ -248,9 +290,33 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"  ... and {len(failures) - 50} more")
     if result["findings"]:
         lines += ["", "Findings:"] + [f"  {k}: {v}" for k, v in result["findings"].items()]
-    verdict = "PASS" if passed(result) else "FAIL"
-    lines += ["", f"Result: {verdict} (installs stored == sent, every request answered 2xx)"]
+    found = problems(result)
+    if found:
+        lines += ["", "Result: FAIL"] + [f"  {reason}" for reason in found]
+    else:
+        lines += [
+            "",
+            "Result: PASS (installs stored == sent, every request answered 2xx, paid installs "
+            "name their campaign, match rates at their floors, every expected postback kind "
+            "delivered, none off the machine)",
+        ]
     return "\n".join(lines)
+
+
+def _postback_table(result: dict[str, Any]) -> list[str]:
+    made, wanted = result["postbacks_by_kind"], result["postbacks_expected"]
+    lines = []
+    for destination in sorted(set(made) | set(wanted)):
+        cells = []
+        for kind in deliveries.KINDS:
+            states = dict(made.get(destination, {}).get(kind, {}))
+            cell = f"{kind} {states.pop(Delivery.State.DELIVERED, 0)}"
+            cell += f" +{states.pop(Delivery.State.SKIPPED, 0)}"
+            if states:
+                cell += f" !{sum(states.values())}"
+            cells.append(cell + ("*" if kind in wanted.get(destination, []) else ""))
+        lines.append((f"  {destination:<12} " + "  ".join(f"{c:<20}" for c in cells)).rstrip())
+    return lines
 
 
 def _drain_note(result: dict[str, Any]) -> str:

@@ -3,9 +3,11 @@
 For the project under test: an Android and an iOS store listing (the Android one with a Meta
 install referrer key), the campaigns links are clicked on, a Meta campaign and an Apple Search
 Ads campaign registered under the networks' own ids (so referrer and Apple answers resolve to
-them), and network accounts owned by the simulator that aim Apple's attribution API, Google's
-claim API and the networks' conversion endpoints at the local fakes. The accounts are switched
-off again when the run ends, so the project does not keep calling a fake that is gone.
+them), and network accounts that aim Apple's attribution API, Google's claim API and the
+networks' conversion endpoints at the local fakes. The demo project's own accounts
+(attribution.demo) are aimed there and, when the run ends, back at the demo's loopback sink,
+still active; any other project gets accounts owned by the simulator, switched off again when
+the run ends, so the project does not keep calling a fake that is gone.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from django.core.management import call_command
 from django.db import transaction
 
+from attribution import demo
 from attribution.models import AdNetwork, App, Campaign, NetworkAccount, Platform, Project
 from ingest.simulation.client import Signing
 from ingest.simulation.fakes import OutsideWorld
@@ -123,10 +126,12 @@ def prepare(credentials: Credentials, world: OutsideWorld) -> Stage:
 
 
 def release(project_id: int) -> None:
-    """Switch the simulator's network accounts off: their fakes stop with the run."""
+    """Switch the simulator's network accounts off and send the demo's back to its sink: the
+    fakes stop with the run."""
     NetworkAccount.objects.filter(project_id=project_id, account_id=SIMULATOR_ACCOUNT).update(
         active=False
     )
+    demo.aim_accounts(project_id, demo.SINK)
 
 
 def _ref(campaign: Campaign) -> LinkCampaign:
@@ -180,19 +185,18 @@ def _link_campaign(project: Project) -> Campaign:
 
 
 def _aim_accounts(project: Project, world: OutsideWorld) -> None:
-    wanted: dict[str, dict[str, str]] = {
-        "APPLE_SEARCH_ADS": {"base_url": world.apple_url},
-        "META": {"dataset_id": "1234567890", "access_token": "sim-token",
-                 "endpoint": world.network_url("meta")},
-        "GOOGLE": {"dev_token": "sim-dev-token", "link_id": "SIMLINKID",
-                   "endpoint": world.network_url("google"), "base_url": world.google_claims_url},
-        "TIKTOK": {"access_token": "sim-token", "tiktok_app_id": "7000000000",
-                   "endpoint": world.network_url("tiktok")},
-        "SNAPCHAT": {"snap_app_id": "sim-snap-app", "access_token": "sim-token",
-                     "endpoint": world.network_url("snapchat")},
-    }  # fmt: skip
-    for code, credentials in wanted.items():
-        defaults: dict[str, Any] = {"credentials": credentials, "active": True}
+    if demo.aim_accounts(project.pk, world.base_url):
+        # The demo project: its own accounts, one per network. A simulator account an older
+        # version left on would be asked first (the oldest active account wins).
+        NetworkAccount.objects.filter(project=project, account_id=SIMULATOR_ACCOUNT).update(
+            active=False
+        )
+        return
+    for code in _NETWORK_NAMES:
+        defaults: dict[str, Any] = {
+            "credentials": demo.account_credentials(code, world.base_url),
+            "active": True,
+        }
         NetworkAccount.objects.update_or_create(
             project=project, network=_network(code), account_id=SIMULATOR_ACCOUNT, defaults=defaults
         )

@@ -257,6 +257,65 @@ def test_page_view_path_is_not_taken_for_a_link_id(
     assert Click.objects.get(click_id="pv_pv-b").campaign == promo
 
 
+def _ios_install(project: Project, instance: str, at: str) -> dict[str, Any]:
+    return install_message(
+        project,
+        instance,
+        at=at,
+        platform="IOS",
+        device_data={"system_version": "17.4"},
+        ip="192.0.2.80",
+        user_agent="ExampleApp/1.0.0 iOS/17.4",
+    )
+
+
+def test_landing_view_before_the_link_tap_leaves_the_install_to_the_links_campaign(
+    project: Project, run: Run, make_campaign: Callable[..., Campaign]
+) -> None:
+    """The page view names no campaign, so it is no candidate; were it one, tier 3's first
+    touch would credit the install to it, with no campaign at all (the demo's fault)."""
+    campaign = make_campaign("spring", network="TIKTOK")
+    landing = "https://shop.test/app?utm_source=tiktok&utm_campaign=spring"
+    run(RECORD_PAGE_VIEW, _page_view(project, "pv-landing", landing))
+    run(
+        RECORD_CLICK,
+        click_message(
+            project,
+            "clk-tap",
+            at="2024-05-01T10:00:20Z",
+            campaign=campaign,
+            ip="192.0.2.80",
+            user_agent=_page_view(project, "x", landing)["user_agent"],
+        ),
+    )
+    run(ATTRIBUTE_INSTALL, _ios_install(project, "inst-landing", "2024-05-01T10:05:00Z"))
+
+    install = Install.objects.get(install_instance_id="inst-landing")
+    assert (install.attribution_type, install.source) == ("INORGANIC", "click_match")
+    assert install.campaign == campaign
+    assert install.network_code == "TIKTOK"
+    assert install.click is not None
+    assert install.click.click_id == "clk-tap"
+    assert [c["click_id"] for c in install.decision["ranking"]] == ["clk-tap"]
+    click_match = next(s for s in install.decision["strategies"] if s["name"] == "click_match")
+    assert click_match["details"]["clicks_without_campaign"] == ["pv_pv-landing"]
+    assert Click.objects.get(click_id="pv_pv-landing").claimed_by_install_id is None
+
+
+def test_a_page_view_alone_names_no_campaign_and_credits_nothing(
+    project: Project, run: Run
+) -> None:
+    landing = "https://shop.test/app?utm_source=news&gclid=G7"
+    run(RECORD_PAGE_VIEW, _page_view(project, "pv-only", landing))
+    run(ATTRIBUTE_INSTALL, _ios_install(project, "inst-view-only", "2024-05-01T10:05:00Z"))
+
+    install = Install.objects.get(install_instance_id="inst-view-only")
+    assert install.attribution_type == "ORGANIC"
+    assert install.campaign is None
+    assert install.source == ""
+    assert install.click is None
+
+
 def test_link_path_resolves_only_on_the_projects_link_domains(
     project: Project, run: Run, make_campaign: Callable[..., Campaign]
 ) -> None:

@@ -55,5 +55,5 @@ def test_seed_demo_is_idempotent(settings: Settings, tmp_path: Path) -> None:
     demo = json.loads(first.getvalue())
     project = Project.objects.get(pk=demo["project_id"])
     assert project.check_server_key(demo["server_api_key"])
-    assert Campaign.objects.filter(project=project).count() == 4
+    assert Campaign.objects.filter(project=project).count() == 5
     assert Project.objects.filter(name="Demo").count() == 1

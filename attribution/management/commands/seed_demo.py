@@ -1,7 +1,9 @@
 """`manage.py seed_demo`: the demo project `make run` starts with, and an admin login.
 
 Idempotent: the first run creates everything and keeps the secrets in the state directory
-(they cannot be read back from the database), later runs print the same ones again.
+(they cannot be read back from the database), later runs print the same ones again. Every run
+makes sure the demo's campaigns, network accounts and event maps are there (attribution.demo),
+so a demo seeded by an older version gains what it lacks.
 """
 
 from __future__ import annotations
@@ -16,51 +18,39 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from attribution.models import AdNetwork, App, Campaign, Platform, Project, SigningCredential
-
-STANDARD_NETWORKS = [
-    ("GOOGLE", "Google Ads", AdNetwork.Kind.SELF_ATTRIBUTING),
-    ("META", "Meta Ads", AdNetwork.Kind.SELF_ATTRIBUTING),
-    ("TIKTOK", "TikTok Ads", AdNetwork.Kind.SELF_ATTRIBUTING),
-    ("SNAPCHAT", "Snapchat Ads", AdNetwork.Kind.SELF_ATTRIBUTING),
-    ("APPLE_SEARCH_ADS", "Apple Search Ads", AdNetwork.Kind.SELF_ATTRIBUTING),
-]
-
-DEMO_CAMPAIGNS = [
-    ("demo-google-search", "Google search - brand", "GOOGLE"),
-    ("demo-meta-spring", "Meta - spring sale", "META"),
-    ("demo-tiktok-creators", "TikTok - creators", "TIKTOK"),
-    ("demo-newsletter", "Newsletter", None),
-]
-
-
-def ensure_standard_networks() -> dict[str, AdNetwork]:
-    networks = {}
-    for code, name, kind in STANDARD_NETWORKS:
-        network, _ = AdNetwork.objects.get_or_create(
-            code=code, defaults={"name": name, "kind": kind}
-        )
-        networks[code] = network
-    return networks
+from attribution import demo
+from attribution.models import App, Platform, Project, SigningCredential
 
 
 class Command(BaseCommand):
-    help = "Create the demo project, its campaigns and an admin user; print how to use them."
+    help = (
+        "Create the demo project, its campaigns, network accounts and event maps and an admin"
+        " user; print how to use them."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         state_file = Path(settings.STATE_DIR) / "demo.json"
-        if state_file.exists() and Project.objects.filter(name="Demo").exists():
-            demo = json.loads(state_file.read_text())
+        stored = json.loads(state_file.read_text()) if state_file.exists() else {}
+        project_id = stored.get("project_id")
+        project = Project.objects.filter(name="Demo", pk=project_id).first() if project_id else None
+        if project is not None:
+            seeded = stored
+            self._complete(project)
         else:
-            demo = self._create()
+            seeded = self._create()
             state_file.parent.mkdir(parents=True, exist_ok=True)
-            state_file.write_text(json.dumps(demo, indent=2))
+            state_file.write_text(json.dumps(seeded, indent=2))
             state_file.chmod(0o600)
-        self.stdout.write(json.dumps(demo, indent=2))
+        self.stdout.write(json.dumps(seeded, indent=2))
+
+    @transaction.atomic
+    def _complete(self, project: Project) -> None:
+        networks = demo.ensure_standard_networks()
+        demo.ensure_campaigns(project, networks, list(App.objects.filter(project=project)))
+        demo.ensure_postbacks(project, networks)
 
     @transaction.atomic
     def _create(self) -> dict[str, Any]:
-        networks = ensure_standard_networks()
         Project.objects.filter(name="Demo").delete()
         project, server_key = Project.new(
             "Demo", website="https://demo.hazelnut.test", allowed_origins="http://127.0.0.1:8000"
@@ -76,16 +66,9 @@ class Command(BaseCommand):
             bundle_id="com.hazelnut.demo",
             store_id="1234567890",
         )
-        for display_id, name, network_code in DEMO_CAMPAIGNS:
-            Campaign.objects.filter(display_id=display_id).delete()
-            campaign = Campaign.objects.create(
-                project=project,
-                display_id=display_id,
-                name=name,
-                network=networks.get(network_code) if network_code else None,
-                deeplink=f"demo://campaign/{display_id}",
-            )
-            campaign.store_listings.set([android, ios])
+        networks = demo.ensure_standard_networks()
+        demo.ensure_campaigns(project, networks, [android, ios])
+        demo.ensure_postbacks(project, networks)
         credential, signing_secret = SigningCredential.new(project, Platform.IOS)
         credential.save()
 
@@ -103,6 +86,6 @@ class Command(BaseCommand):
             "server_api_key": server_key,
             "signing_key_id": credential.key_id,
             "signing_secret": signing_secret,
-            "campaign_links": [f"/{display_id}" for display_id, _, _ in DEMO_CAMPAIGNS],
+            "campaign_links": [f"/{display_id}" for display_id, _, _ in demo.CAMPAIGNS],
             "admin": {"username": "admin", "password": admin_password},
         }
