@@ -45,7 +45,7 @@ from attribution.strategies import (
     Strategy,
     accounts,
 )
-from attribution.strategies.base import InstallContext, Windows
+from attribution.strategies.base import ClickPending, InstallContext, Windows
 from attribution.useragent import normalize_version, parse_user_agent
 from hazelnut import metrics
 from hazelnut.celery import app
@@ -63,6 +63,10 @@ class InstallBusy(Exception):
     """Another worker holds this install's lock; the task retries later."""
 
 
+# What a task retries rather than fails on: a lock held elsewhere, a referrer's click not stored.
+RETRY_LATER = (InstallBusy, ClickPending)
+
+
 def attribute_install(message: InstallMessage) -> int:
     """Create and attribute the install, or record a session on an existing one; its row id."""
     return attribute_installs([message])[0]
@@ -72,13 +76,13 @@ def attribute_installs(messages: Sequence[InstallMessage]) -> list[int]:
     """`attribute_install` for a micro-batch: the Install row id of each message, in order.
 
     Raises the first error that stopped a message once every other message is done; an install
-    another worker holds raises InstallBusy (after the rest), so the message is retried and the
-    finished installs are then no-ops.
+    another worker holds (InstallBusy) or whose referrer's click is not stored yet (ClickPending)
+    raises after the rest, so the message is retried and the finished installs are then no-ops.
     """
     outcomes = attribute_each(messages)
     failures = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
     for failure in failures:
-        if not isinstance(failure, InstallBusy):
+        if not isinstance(failure, RETRY_LATER):
             raise failure
     if failures:
         raise failures[0]
@@ -120,6 +124,9 @@ def _attribute_round(
         if len(batch) == 1:
             # The one install was finished by another worker meanwhile: nothing left to do.
             return {key: install.id for key, install in rows.existing([_key(batch[0])]).items()}
+    except ClickPending as pending:
+        if len(batch) == 1:
+            return {_key(batch[0]): pending}
     except Exception as error:  # noqa: BLE001  (handed back as this message's outcome)
         if len(batch) == 1:
             return {_key(batch[0]): error}

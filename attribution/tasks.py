@@ -23,10 +23,11 @@ def record_page_view(**message: Any) -> None:
 
 
 # A busy install is retried until its lock can only have expired (LOCK_SECONDS): giving up
-# earlier would leave the install unattributed.
+# earlier would leave the install unattributed. An install waiting for its referrer's click
+# stops waiting on its own (HAZELNUT_REFERRER_CLICK_WAIT_SECONDS).
 @task(
     contracts.ATTRIBUTE_INSTALL,
-    retry_on=(installs.InstallBusy,),
+    retry_on=installs.RETRY_LATER,
     max_retries=20,
     backoff_max_seconds=10,
 )
@@ -38,7 +39,7 @@ def attribute_install(**message: Any) -> None:
 # A micro-batch of install messages in one task (the same messages `attribute_install` takes).
 @task(
     installs.ATTRIBUTE_BATCH,
-    retry_on=(installs.InstallBusy,),
+    retry_on=installs.RETRY_LATER,
     max_retries=20,
     backoff_max_seconds=10,
 )

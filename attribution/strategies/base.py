@@ -19,6 +19,14 @@ TIER_DETERMINISTIC = 2
 TIER_PROBABILISTIC = 3
 
 
+class ClickPending(Exception):
+    """The install's referrer names one of our clicks that its own task has not stored yet.
+
+    Raised while the install is younger than HAZELNUT_REFERRER_CLICK_WAIT_SECONDS: the round
+    writes nothing and the install's task is retried, as for a lock held elsewhere.
+    """
+
+
 @dataclass(frozen=True)
 class Windows:
     """Look-back windows in seconds (from the Project's fields)."""

@@ -2,15 +2,30 @@
 click), else the campaign the referrer names through `c` or utm_campaign, else its utm source.
 
 Placeholder referrers are organic by referrer and produce nothing, leaving device-id and IP
-matching free to decide (case C01).
+matching free to decide (case C01). A click id we cannot find yet is waited for (ClickPending)
+while the install is young: the click's task may simply be queued behind others.
 """
 
 from __future__ import annotations
 
+import re
+
+from django.conf import settings
+from django.utils import timezone
+
 from attribution import campaigns, clickstore
 from attribution.clicks import stored
 from attribution.models import Click
-from attribution.strategies.base import TIER_REFERRER, Candidate, InstallContext, Outcome
+from attribution.strategies.base import (
+    TIER_REFERRER,
+    Candidate,
+    ClickPending,
+    InstallContext,
+    Outcome,
+)
+
+# The ids our links mint (uuid4 hex); another tracker's click_id in a referrer is not waited for.
+_OURS = re.compile(r"[0-9a-f]{32}")
 
 
 class PlayReferrerStrategy:
@@ -40,6 +55,11 @@ class PlayReferrerStrategy:
                 details=details,
             )
             return Outcome([candidate], note="referrer carries our click id")
+        if referrer.click_id and _OURS.fullmatch(referrer.click_id):
+            waited = (timezone.now() - context.at).total_seconds()
+            if waited < settings.HAZELNUT_REFERRER_CLICK_WAIT_SECONDS:
+                raise ClickPending(referrer.click_id)
+            details["click_not_found"] = referrer.click_id
         if not referrer.utm:
             return Outcome(note="referrer without utm or click id")
         campaign = campaigns.by_display_id(

@@ -36,6 +36,11 @@ HAZELNUT_SWEEP_BATCH_SIZE = _at_least_one("HAZELNUT_SWEEP_BATCH_SIZE", 500)
 # arrived are released unattributed by the parked-event sweep (attribution.events.orphans).
 HAZELNUT_PARKED_EVENT_RELEASE_HOURS = _at_least_one("HAZELNUT_PARKED_EVENT_RELEASE_HOURS", 24)
 
+# An install whose Play referrer names one of our clicks that is not stored yet (its task is still
+# queued behind others) is retried for up to this many seconds after it arrived, then decided
+# without it (from the referrer's utm values).
+HAZELNUT_REFERRER_CLICK_WAIT_SECONDS = ENV.integer("HAZELNUT_REFERRER_CLICK_WAIT_SECONDS", 15)
+
 # Ingest: a web request waits for the broker to confirm each publish (else: the outbox).
 HAZELNUT_PUBLISH_CONFIRMED = ENV.boolean("HAZELNUT_PUBLISH_CONFIRMED", True)
 
