@@ -1,8 +1,10 @@
 """The arbiter: from every strategy's candidates, rank the winners and name the rule that chose.
 
 Tier 1 (install-referrer signals) beats tier 2 (deterministic) beats tier 3 (probabilistic).
-Inside tiers 1 and 2 the last touch wins; inside tier 3 the first touch wins, because a shared
-IP collects later, unrelated clicks more easily than earlier ones. Candidates outside their
+Inside every tier the last touch wins, as the contract's last-click rule says; earlier touches
+become assists. At equal times a candidate that names one of our campaigns comes before one that
+does not (a Play referrer carrying both a gclid and our click id credits our click's campaign),
+then the more specific signal. Candidates outside their
 network's window (HAZELNUT_NETWORK_WINDOWS, hours, optional) are dropped. The ranking is returned
 whole: a click-based winner must still be claimed, and if another install claimed it first the
 next candidate takes its place. Up to three other networks are kept as contributors (assists).
@@ -15,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from attribution.strategies.base import TIER_PROBABILISTIC, Candidate
+from attribution.strategies.base import Candidate
 
 MAX_CONTRIBUTORS = 3
 # Equal times: the more specific signal first.
@@ -30,7 +32,7 @@ _PRIORITY = {
 _RULES = {
     1: "tier 1: install referrer signal, last touch",
     2: "tier 2: deterministic match, last touch",
-    3: "tier 3: probabilistic match (IP + platform + OS version), first touch",
+    3: "tier 3: probabilistic match (IP + platform + OS version), last touch",
 }
 
 
@@ -57,11 +59,10 @@ def _in_network_window(candidate: Candidate, install_at: float) -> bool:
     return install_at - candidate.touched_at <= hours * 3600
 
 
-def _sort_key(candidate: Candidate) -> tuple[int, float, int]:
-    touched = candidate.touched_at or 0.0
-    # Last touch: newest first, except tier 3 where the oldest comes first.
-    when = touched if candidate.tier == TIER_PROBABILISTIC else -touched
-    return candidate.tier, when, _PRIORITY.get(candidate.strategy, 99)
+def _sort_key(candidate: Candidate) -> tuple[int, float, bool, int]:
+    newest_first = -(candidate.touched_at or 0.0)
+    no_campaign = candidate.campaign_id is None
+    return candidate.tier, newest_first, no_campaign, _PRIORITY.get(candidate.strategy, 99)
 
 
 def rank(candidates: list[Candidate], install_at: float) -> Ranking:

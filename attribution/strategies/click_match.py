@@ -8,8 +8,7 @@ only count inside the view-through window, and only on device ids.
 
 A click that names none of the project's campaigns (a landing-page view whose utm parameters
 match no link) is kept as a touch but never offered as a candidate: there is nothing to credit,
-and under the first-touch rule of tier 3 such a view would otherwise take the install away from
-the link tapped right after it.
+and a view after the link tap would otherwise take the install away from the link's campaign.
 """
 
 from __future__ import annotations

@@ -272,8 +272,8 @@ def _ios_install(project: Project, instance: str, at: str) -> dict[str, Any]:
 def test_landing_view_before_the_link_tap_leaves_the_install_to_the_links_campaign(
     project: Project, run: Run, make_campaign: Callable[..., Campaign]
 ) -> None:
-    """The page view names no campaign, so it is no candidate; were it one, tier 3's first
-    touch would credit the install to it, with no campaign at all (the demo's fault)."""
+    """The page view names no campaign, so it is no candidate even though it is the oldest
+    touch; it is kept in the decision as a click without a campaign (the demo's fault)."""
     campaign = make_campaign("spring", network="TIKTOK")
     landing = "https://shop.test/app?utm_source=tiktok&utm_campaign=spring"
     run(RECORD_PAGE_VIEW, _page_view(project, "pv-landing", landing))

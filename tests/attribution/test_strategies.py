@@ -198,10 +198,11 @@ def _candidate(strategy: str, tier: int, network: str, touched: float) -> Candid
     return Candidate(strategy, tier, "x", network, None, touched, None)
 
 
-def test_arbiter_tiers_then_last_touch_then_first_touch_for_probabilistic() -> None:
+def test_arbiter_tiers_then_last_touch_in_every_tier() -> None:
     early_ip = _candidate("click_match", 3, "TIKTOK", 100.0)
     late_ip = _candidate("click_match", 3, "SNAPCHAT", 200.0)
-    assert rank([late_ip, early_ip], 300.0).ordered[0] == early_ip
+    assert rank([early_ip, late_ip], 300.0).ordered == [late_ip, early_ip]
+    assert rank([early_ip], 300.0).rule_for(early_ip).endswith("last touch")
 
     old_device = _candidate("click_match", 2, "META", 100.0)
     new_device = _candidate("click_match", 2, "GOOGLE", 150.0)
@@ -215,6 +216,16 @@ def test_arbiter_tiers_then_last_touch_then_first_touch_for_probabilistic() -> N
 
     referrer = _candidate("play_referrer", 1, "PARTNER", 50.0)
     assert rank([new_device, referrer], 300.0).ordered[0] == referrer
+
+
+def test_arbiter_at_equal_times_prefers_a_candidate_with_our_campaign() -> None:
+    # One Play referrer carrying Google's gclid and our own click id: same tier, same time.
+    gclid = Candidate("google_ads_referrer", 1, "gclid", "GOOGLE", None, 100.0, None)
+    ours = Candidate("play_referrer", 1, "install_referrer_click_id", "GOOGLE", 7, 100.0, "c1")
+    assert rank([gclid, ours], 300.0).ordered == [ours, gclid]
+    # Without a campaign on either side the more specific signal still comes first.
+    utm_only = Candidate("play_referrer", 1, "install_referrer", "", None, 100.0, None)
+    assert rank([utm_only, gclid], 300.0).ordered == [gclid, utm_only]
 
 
 def test_arbiter_network_window(settings: Any) -> None:
