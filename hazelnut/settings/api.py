@@ -21,6 +21,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's files come from our own static files, so /api/docs/ works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Off: Swagger UI would otherwise fetch a validity badge from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # HMAC request signing: how far a signed timestamp may stray from our clock.
