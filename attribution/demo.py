@@ -2,10 +2,13 @@
 campaigns, one account per network, and event maps that send installs, signups, payments and
 one custom event to the network credited with the user.
 
-The accounts are active but point at loopback only, never at a network. `manage.py simulate`
-aims them at its local fakes (the same paths on the fakes' port) for the length of a run and
-back at `SINK` afterwards, where nothing is meant to listen: a postback the demo project makes
-outside a run fails on this machine instead of reaching anyone.
+The accounts are active but point at loopback only, never at a network. Outside a simulator
+run they point at `LOCAL_SINK`, the development web server's stand-in for the networks, which
+answers each postback as its network would (so it ends delivered) without anything leaving the
+machine. `manage.py simulate` aims them at its own fakes (the same paths on the fakes' port) for
+the length of a run and back at the sink afterwards. In production there is no such route: the
+accounts point at `SINK`, where nothing is meant to listen, and a demo postback fails there
+instead of reaching anyone.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+
 from attribution.models import AdNetwork, App, Campaign, NetworkAccount, Project
 from postbacks.api import map_event
 
 ACCOUNT = "hazelnut-demo"
 SINK = "http://127.0.0.1:9"  # the discard port: refused at once on a machine that runs nothing
+# The route hazelnut/urls.py mounts outside production, on `make run`'s web port.
+LOCAL_SINK = "http://127.0.0.1:8000/dev/outside"
 APPLE_PATH = "/adservices/api/v1/"
 GOOGLE_CLAIMS_PATH = "/google-ads/attribution"
 NETWORK_PREFIX = "/networks/"
@@ -98,8 +105,13 @@ def ensure_campaigns(
             campaign.store_listings.set(listings)
 
 
+def resting_url() -> str:
+    """Where the demo accounts point outside a simulator run."""
+    return SINK if settings.PRODUCTION else LOCAL_SINK
+
+
 def account_credentials(code: str, base_url: str) -> dict[str, Any]:
-    """What the demo's account on `code` holds when aimed at `base_url` (the sink or the
+    """What the demo's account on `code` holds when aimed at `base_url` (a sink or the
     simulator's fakes): every URL a strategy or a postback client reads is under it."""
     endpoint = f"{base_url}{NETWORK_PREFIX}{code.lower()}"
     return {
@@ -131,7 +143,7 @@ def ensure_postbacks(project: Project, networks: dict[str, AdNetwork]) -> None:
             project=project,
             network=networks[code],
             account_id=ACCOUNT,
-            defaults={"credentials": account_credentials(code, SINK), "active": True},
+            defaults={"credentials": account_credentials(code, resting_url()), "active": True},
         )
     for code, names in EVENT_NAMES.items():
         for kind, network_event_name in names.items():

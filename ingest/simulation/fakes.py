@@ -5,6 +5,9 @@ One threaded HTTP server on a loopback port answers all of them. Apple tokens th
 registered as Search Ads installs get an `attribution: true` record for their campaign; any
 other token is an install Apple knows nothing about (`attribution: false`). Every postback
 received is counted per path, so the report can say what actually reached a network.
+
+`answer` is the emulation itself; outside a run the development server's sink route
+(`ingest.simulation.sink`) answers with it too, with no registrations and nothing counted.
 """
 
 from __future__ import annotations
@@ -82,31 +85,38 @@ class OutsideWorld:
             self.received[destination] += 1
 
 
+def answer(
+    method: str, path: str, body: bytes, world: OutsideWorld | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The status and JSON a network or Apple answers `method path` with; `world` (if any)
+    holds the Apple tokens of a run and counts the postbacks."""
+    if method == "POST" and path.startswith(APPLE_PATH):
+        token = body.decode("utf-8", "replace").strip()
+        return 200, world.apple_answer(token) if world else {"attribution": False}
+    if method == "POST" and path.startswith(GOOGLE_CLAIMS_PATH):
+        # Google never claims a simulated install: its referrer path is the one played.
+        return 200, {"attributed": False, "ad_events": []}
+    if method in ("GET", "POST") and path.startswith(NETWORK_PREFIX):
+        if world is not None:
+            world.record_postback(path)
+        if method == "GET":  # Google Ads' conversion ping: the facts are in the query
+            return 200, {"ad_events": []}
+        return 200, {"events_received": 1, "code": 0, "status": "success"}
+    return 404, {"error": "not found"}
+
+
 def _handler_for(world: OutsideWorld) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            if self.path.startswith(APPLE_PATH):
-                self._reply(200, world.apple_answer(body.decode("utf-8", "replace").strip()))
-            elif self.path.startswith(GOOGLE_CLAIMS_PATH):
-                # Google never claims a simulated install: its referrer path is the one played.
-                self._reply(200, {"attributed": False, "ad_events": []})
-            elif self.path.startswith(NETWORK_PREFIX):
-                world.record_postback(self.path)
-                self._reply(200, {"events_received": 1, "code": 0, "status": "success"})
-            else:
-                self._reply(404, {"error": "not found"})
+            self._reply(
+                *answer("POST", self.path, self.rfile.read(length) if length else b"", world)
+            )
 
         def do_GET(self) -> None:
-            # Google Ads' conversion ping is a GET with the facts in the query.
-            if self.path.startswith(NETWORK_PREFIX):
-                world.record_postback(self.path)
-                self._reply(200, {"ad_events": []})
-            else:
-                self._reply(404, {"error": "not found"})
+            self._reply(*answer("GET", self.path, b"", world))
 
         def _reply(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()

@@ -1,7 +1,8 @@
 """The simulator's verdict: what was sent, what the platform stored and attributed, how fast,
 which postbacks went out, and every request that was not answered as a client expects.
 
-A run fails when an install went missing, a request was not answered 2xx, a paid install names
+A run fails when the pipeline did not drain (a delivery of the run still open at the time limit),
+an install went missing, a request was not answered 2xx, a paid install names
 no campaign, a journey kind matched below its floor (plan.MIN_MATCH_RATE), a network did not
 receive a kind of event it should have (simulation.deliveries) or a postback left the machine.
 
@@ -101,6 +102,11 @@ def build(
 def problems(result: dict[str, Any]) -> list[str]:
     """Why the run fails, one line per reason; empty when it passes."""
     found = []
+    if result["drain_timed_out"]:
+        found.append(
+            f"the drain gave up after {result['drain_seconds']} s with"
+            f" {result['open_deliveries']} deliveries or events unfinished"
+        )
     if result["installs_stored"] != result["installs_sent"]:
         found.append(f"{result['installs_sent'] - result['installs_stored']} installs not stored")
     if result["not_2xx"]:
@@ -323,7 +329,7 @@ def _drain_note(result: dict[str, Any]) -> str:
     if result["drain_stalled"]:
         return f"  (gave up: {result['open_deliveries']} postback deliveries stopped moving)"
     if result["drain_timed_out"]:
-        return f"  (TIMED OUT with {result['open_deliveries']} deliveries open)"
+        return f"  (TIMED OUT with {result['open_deliveries']} deliveries or events open)"
     return ""
 
 

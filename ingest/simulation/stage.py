@@ -131,7 +131,7 @@ def release(project_id: int) -> None:
     NetworkAccount.objects.filter(project_id=project_id, account_id=SIMULATOR_ACCOUNT).update(
         active=False
     )
-    demo.aim_accounts(project_id, demo.SINK)
+    demo.aim_accounts(project_id, demo.resting_url())
 
 
 def _ref(campaign: Campaign) -> LinkCampaign:

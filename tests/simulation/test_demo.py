@@ -1,5 +1,6 @@
 """The demo's network accounts and event maps, as seed_demo leaves them and as a simulator run
-aims them: active, at loopback only, and back at the sink when the run ends."""
+aims them: active, at loopback only, and back at the sink when the run ends. Outside production
+the sink is the web app's stand-in for the networks; in production there is none."""
 
 from __future__ import annotations
 
@@ -56,12 +57,14 @@ def test_seeded_accounts_are_active_and_aimed_at_loopback_only(seeded: Project) 
     assert sorted(accounts) == NETWORKS
     assert {a.account_id for a in accounts.values()} == {demo.ACCOUNT}
     assert all(a.active for a in accounts.values())
-    assert _urls(accounts["META"]) == ["http://127.0.0.1:9/networks/meta"]
+    assert _urls(accounts["META"]) == ["http://127.0.0.1:8000/dev/outside/networks/meta"]
     assert _urls(accounts["GOOGLE"]) == [
-        "http://127.0.0.1:9/google-ads/attribution",
-        "http://127.0.0.1:9/networks/google",
+        "http://127.0.0.1:8000/dev/outside/google-ads/attribution",
+        "http://127.0.0.1:8000/dev/outside/networks/google",
     ]
-    assert _urls(accounts["APPLE_SEARCH_ADS"]) == ["http://127.0.0.1:9/adservices/api/v1/"]
+    assert _urls(accounts["APPLE_SEARCH_ADS"]) == [
+        "http://127.0.0.1:8000/dev/outside/adservices/api/v1/"
+    ]
     for account in accounts.values():
         assert {urlsplit(url).hostname for url in _urls(account)} == {"127.0.0.1"}
 
@@ -141,10 +144,20 @@ def test_a_run_aims_the_demo_accounts_at_the_fakes_and_the_end_back_at_the_sink(
 
     after = {a.network.code: a for a in NetworkAccount.objects.filter(project=seeded, active=True)}
     assert sorted(after) == NETWORKS
-    assert after["META"].credentials["endpoint"] == "http://127.0.0.1:9/networks/meta"
+    assert after["META"].credentials["endpoint"] == demo.LOCAL_SINK + "/networks/meta"
     assert after["APPLE_SEARCH_ADS"].credentials["base_url"] == (
-        "http://127.0.0.1:9/adservices/api/v1/"
+        demo.LOCAL_SINK + "/adservices/api/v1/"
     )
+
+
+def test_in_production_the_demo_accounts_point_at_the_discard_port(
+    seeded: Project, settings: Settings
+) -> None:
+    settings.PRODUCTION = True
+    call_command("seed_demo", stdout=StringIO())
+
+    meta = NetworkAccount.objects.get(project=seeded, network__code="META")
+    assert meta.credentials["endpoint"] == "http://127.0.0.1:9/networks/meta"
 
 
 def test_another_project_gets_simulator_accounts_switched_off_after_the_run(

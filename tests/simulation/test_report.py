@@ -22,6 +22,9 @@ def _result(**changes: Any) -> dict[str, Any]:
     result: dict[str, Any] = {
         "installs_sent": 10,
         "installs_stored": 10,
+        "drain_timed_out": False,
+        "drain_seconds": 1.5,
+        "open_deliveries": 0,
         "not_2xx": [],
         "paid_without_campaign": {},
         "match_by_kind": [
@@ -62,6 +65,13 @@ def test_missing_postback_kinds_and_off_machine_requests_fail_the_run() -> None:
         "no meta payment postback delivered",
         "no tiktok custom postback delivered",
         "a webhook postback left the machine",
+    ]
+
+
+def test_a_drain_that_gave_up_fails_the_run() -> None:
+    result = _result(drain_timed_out=True, drain_seconds=120.0, open_deliveries=2)
+    assert report.problems(result) == [
+        "the drain gave up after 120.0 s with 2 deliveries or events unfinished"
     ]
 
 
