@@ -1,7 +1,9 @@
 """Read-only snapshots of an install and its events, for the apps that send them on.
 
 Postbacks and analytics never touch attribution models: they ask for these frozen facts by id
-and build their requests from them. Zeroed advertising ids count as absent everywhere.
+and build their requests from them. Zeroed advertising ids count as absent everywhere, and the
+OS and app versions come from the best source the install has, so no network is told "unknown"
+about something the install row knows.
 """
 
 from __future__ import annotations
@@ -22,9 +24,46 @@ ATTRIBUTED = "ATTRIBUTED"
 CLICK_ID_KEYS = ("gclid", "gbraid", "wbraid", "fbclid", "ttclid", "sccid", "msclkid")
 
 
+# Where the clients put the Play referrer string (as attribution.installs reads it).
+_REFERRER_KEYS = ("install_ref", "installReferrer", "install_referrer")
+# What SDKs send for a value they could not read; a version of "0" is no version either.
+_UNKNOWN = frozenset({"", "0", "null", "undefined", "unknown", "none"})
+
+
 def real_id(value: Any) -> str:
-    text = str(value or "").strip()
-    return "" if text in ("", ZERO_ID) else text
+    """A device id, or "" for absent, zeroed and placeholder ids (see `clean_device_id`)."""
+    from attribution.identifiers import clean_device_id
+
+    return clean_device_id(value) or ""
+
+
+def _known(value: Any) -> str:
+    text = str(value if value is not None else "").strip()
+    return "" if text.lower() in _UNKNOWN else text
+
+
+def os_version_of(install: Install) -> str:
+    """The SDK's own `system_version` (full precision), else the version in the user agent."""
+    from attribution.useragent import parse_user_agent
+
+    device = install.device_data if isinstance(install.device_data, dict) else {}
+    return _known(device.get("system_version")) or parse_user_agent(install.user_agent).os_version
+
+
+def app_version_of(install: Install) -> str:
+    """init's `app_version`, else the app version the SDK put in device_data."""
+    device = install.device_data if isinstance(install.device_data, dict) else {}
+    candidates = (install.app_version, device.get("app_version"), device.get("version"))
+    return next((_known(value) for value in candidates if _known(value)), "")
+
+
+def referrer_gclid(install: Install) -> str:
+    """The gclid in the Play install referrer (Google's `market_referrer_gclid`), "" if none."""
+    from attribution.referrer import parse_play_referrer
+
+    device = install.device_data if isinstance(install.device_data, dict) else {}
+    raw = next((device[k] for k in _REFERRER_KEYS if isinstance(device.get(k), str)), "")
+    return parse_play_referrer(raw).params.get("gclid", "").strip()
 
 
 @dataclass(frozen=True)
@@ -64,6 +103,8 @@ class InstallFacts:
     store_click_at: dt.datetime | None
     device_data: dict[str, Any] = field(default_factory=dict)
     integrations: dict[str, Any] = field(default_factory=dict)
+    # The gclid Google put in the Play referrer, kept apart from a deep link's gclid.
+    referrer_gclid: str = ""
 
     @property
     def advertising_id(self) -> str:
@@ -139,8 +180,8 @@ def _install_facts(install: Install) -> InstallFacts:
         project_id=install.project_id,
         install_instance_id=install.install_instance_id,
         os=os_name,
-        app_version=install.app_version or str(device.get("version") or ""),
-        os_version=str(device.get("system_version") or ""),
+        app_version=app_version_of(install),
+        os_version=os_version_of(install),
         device_model=str(device.get("device") or device.get("device_name") or ""),
         locale=str(device.get("locale") or ""),
         timezone=str(device.get("timezone") or ""),
@@ -170,6 +211,7 @@ def _install_facts(install: Install) -> InstallFacts:
         store_click_at=install.store_click_at,
         device_data=device,
         integrations=install.integrations if isinstance(install.integrations, dict) else {},
+        referrer_gclid=referrer_gclid(install) if os_name == "android" else "",
     )
 
 

@@ -33,6 +33,8 @@ def macros(
             "idfv": install.idfv,
             "gaid": install.gaid,
             "platform": install.os,
+            "os_version": install.os_version,
+            "app_version": install.app_version,
             "ip": install.ip,
             "campaign_id": install.network_campaign_id or install.campaign_display_id,
             "campaign_name": install.campaign_name,

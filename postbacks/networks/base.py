@@ -122,10 +122,16 @@ def extinfo(install: InstallFacts) -> list[str]:
     ]
 
 
+def real_id(value: str) -> str:
+    """The id, or "" when it is empty or zeroed (`0000...`, `00000000-0000-...`)."""
+    text = value.strip()
+    return "" if not text.strip("0-") else text
+
+
 def user_identifiers(install: InstallFacts) -> dict[str, str]:
     """Raw device identifiers present on the install (zeroed ids already dropped)."""
     ids = {"madid": install.advertising_id, "idfv": install.idfv}
-    return {key: value for key, value in ids.items() if value}
+    return {key: value for key, value in ids.items() if real_id(value)}
 
 
 def unix(moment: dt.datetime) -> int:

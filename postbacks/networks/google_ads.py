@@ -1,8 +1,9 @@
 """Google Ads app conversion tracking (pagead): everything travels in the query string.
 
 Google rejects a conversion carrying more than one of gclid, gbraid and wbraid, so exactly one is
-sent, in that order of preference. iOS without IDFA sends a zeroed rdid with lat=1, as Google's
-privacy guide asks.
+sent, in that order of preference. Without an advertising id the privacy guide's two flows apply:
+iOS sends the zeroed rdid Google asks for (with lat=1); Android sends no device id at all, but
+`gclid_only_request=1` and the Play referrer's gclid as `market_referrer_gclid`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,19 @@ def one_click_id(click_ids: dict[str, str]) -> dict[str, str]:
     return {}
 
 
+def device_id(install: InstallFacts) -> dict[str, str]:
+    """rdid, id_type and lat; without an ad id, what the privacy-compliant flow sends instead."""
+    if install.advertising_id:
+        id_type = "idfa" if install.os == "ios" else "advertisingid"
+        return {"rdid": install.advertising_id, "id_type": id_type, "lat": "0"}
+    if install.os == "ios":
+        return {"rdid": ZERO_ID, "id_type": "idfa", "lat": "1"}
+    params = {"lat": "1", "gclid_only_request": "1"}
+    if install.referrer_gclid:
+        params["market_referrer_gclid"] = install.referrer_gclid
+    return params
+
+
 def classify(status: int, body: bytes) -> Verdict:
     verdict = by_status(status, body)
     errors = base.body_json(body).get("errors")
@@ -67,14 +81,12 @@ class GoogleAdsClient:
             "dev_token": str(credentials["dev_token"]),
             "link_id": str(link_id),
             **self._event_type(context.network_event_name),
-            "rdid": install.advertising_id or ZERO_ID,
-            "id_type": "idfa" if install.os == "ios" else "advertisingid",
-            "lat": "0" if install.tracking_enabled else "1",
+            **device_id(install),
+            # Both are required; Google documents no "unknown" value, so 0 stands in for one.
             "app_version": install.app_version or "0",
             "os_version": install.os_version or "0",
             "sdk_version": SDK_VERSION,
             "timestamp": f"{happened.timestamp():.6f}",
-            # Limit: Android without ad id gets no market_referrer_gclid / gclid_only_request=1.
             **one_click_id(install.click_ids),
         }
         money = base.revenue(event, context)

@@ -78,7 +78,9 @@ class MetaClient:
         context: base.Context,
         happened: dt.datetime,
     ) -> dict[str, Any]:
-        user_data: dict[str, Any] = {"anon_id": install.install_instance_id}
+        user_data: dict[str, Any] = {}
+        if base.real_id(install.install_instance_id):
+            user_data["anon_id"] = install.install_instance_id
         if install.advertising_id:
             user_data["madid"] = install.advertising_id
         if install.ip:

@@ -51,10 +51,7 @@ class TikTokClient:
             "event_time": base.unix(happened),
             "event_id": context.delivery_id,
             "user": self._user(install),
-            "app": {
-                "app_id": install.store_id or install.bundle_id,
-                "app_version": install.app_version,
-            },
+            "app": self._app(install),
             "ad": self._ad(install),
         }
         money = base.revenue(event, context)
@@ -71,6 +68,14 @@ class TikTokClient:
         return FrozenRequest(
             "POST", url, headers, json_body(payload), classifier=self.destination, label="tiktok"
         )
+
+    @staticmethod
+    def _app(install: InstallFacts) -> dict[str, str]:
+        # TikTok documents no "unknown" version: an unknown one is left out, never sent empty.
+        app = {"app_id": install.store_id or install.bundle_id}
+        if install.app_version:
+            app["app_version"] = install.app_version
+        return app
 
     @staticmethod
     def _user(install: InstallFacts) -> dict[str, str]:

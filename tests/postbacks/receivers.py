@@ -170,11 +170,25 @@ GOOGLE_REQUIRED = (
 )
 
 
+# Android without an ad id: the privacy-compliant flow matches on the gclid, not a device id.
+GOOGLE_DEVICE_ID = ("rdid", "id_type")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
 def google_ads(request: Request) -> Answer:
     query = request.query
-    missing = [key for key in GOOGLE_REQUIRED if not query.get(key)]
+    required: tuple[str, ...] = GOOGLE_REQUIRED
+    if query.get("gclid_only_request") == "1":
+        required = tuple(key for key in GOOGLE_REQUIRED if key not in GOOGLE_DEVICE_ID)
+    missing = [key for key in required if not query.get(key)]
     if missing or request.path != "/pagead/conversion/app/1.0":
         return Answer(400, {"errors": [f"missing {missing}"]})
+    if "rdid" in query and not UUID.fullmatch(query["rdid"]):
+        return Answer(400, {"errors": ["rdid must be an RFC-4122 UUID"]})
+    if query.get("id_type", "idfa") not in ("idfa", "advertisingid"):
+        return Answer(400, {"errors": ["id_type must be idfa or advertisingid"]})
+    if query["lat"] not in ("0", "1"):
+        return Answer(400, {"errors": ["lat must be 0 or 1"]})
     if sum(1 for key in ("gclid", "gbraid", "wbraid") if key in query) > 1:
         return Answer(400, {"errors": ["GBRAID_WBRAID_BOTH_SET"]})
     if query["app_event_type"] == "custom" and not query.get("app_event_name"):
