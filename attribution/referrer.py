@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
+
+from attribution.instants import epoch_number, from_epoch_seconds
 
 _UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 _PLACEHOLDERS = frozenset({"", "(not set)", "(not%20set)", "(none)", "null", "undefined"})
@@ -39,6 +41,8 @@ class PlayReferrer:
     utm: dict[str, str] = field(default_factory=dict)
     click_time: datetime | None = None
     install_begin_time: datetime | None = None
+    # Time keys the device sent with a value no time can be read from (junk, 1e300, NaN).
+    unreadable_times: tuple[str, ...] = ()
 
     @property
     def is_organic(self) -> bool:
@@ -81,6 +85,7 @@ class PlayReferrer:
             "google_click_ids": self.google_click_ids,
             "click_time": _iso(self.click_time),
             "install_begin_time": _iso(self.install_begin_time),
+            **({"unreadable_times": list(self.unreadable_times)} if self.unreadable_times else {}),
         }
 
 
@@ -88,19 +93,20 @@ def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def seconds_to_time(raw: object) -> datetime | None:
-    """A referrer timestamp (seconds since the epoch) as UTC; 0, negative or junk is unknown."""
-    try:
-        seconds = int(float(str(raw)))
-    except (TypeError, ValueError):
-        return None
-    if seconds <= 0:
-        return None
-    return datetime.fromtimestamp(seconds, tz=UTC)
+def _first(data: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, object] | None:
+    return next(((k, data[k]) for k in keys if data.get(k) not in (None, "")), None)
 
 
-def _first(data: Mapping[str, Any], keys: tuple[str, ...]) -> object:
-    return next((data[k] for k in keys if data.get(k) not in (None, "")), None)
+def _time(found: tuple[str, object] | None, unreadable: list[str]) -> datetime | None:
+    """The time under the first key present; zero means "not known" (Play sends it), anything
+    else unreadable is noted by key and also unknown."""
+    if found is None:
+        return None
+    key, raw = found
+    moment = from_epoch_seconds(raw)
+    if moment is None and epoch_number(raw) != 0:
+        unreadable.append(key)
+    return moment
 
 
 def parse_play_referrer(
@@ -114,10 +120,14 @@ def parse_play_referrer(
             params.setdefault(key, value)
     utm = {k: params[k] for k in _UTM_KEYS if k in params}
     data = device_data or {}
+    unreadable: list[str] = []
+    click_time = _time(_first(data, _CLICK_TIME_KEYS), unreadable)
+    install_begin_time = _time(_first(data, _BEGIN_TIME_KEYS), unreadable)
     return PlayReferrer(
         raw=text,
         params=params,
         utm=utm,
-        click_time=seconds_to_time(_first(data, _CLICK_TIME_KEYS)),
-        install_begin_time=seconds_to_time(_first(data, _BEGIN_TIME_KEYS)),
+        click_time=click_time,
+        install_begin_time=install_begin_time,
+        unreadable_times=tuple(unreadable),
     )

@@ -10,27 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest
 
-from attribution.models import Install
-from attribution.queries import project_by_server_key
-
-
-def _envelope(msg: str, status: int, data: Any = None) -> JsonResponse:
-    return JsonResponse({"msg": msg, "status": status, "data": data}, status=status)
+from attribution.models import Install, Project
+from attribution.reports.http import ReportError, api_view
 
 
-@require_GET
-def decision_trace(request: HttpRequest, install_instance_id: str | None = None) -> JsonResponse:
-    key = request.headers.get("linkrunner-key", "").strip()
-    project = project_by_server_key(key) if key else None
-    if project is None:
-        return _envelope("Server key missing or invalid!", 401)
+@api_view
+def decision_trace(
+    request: HttpRequest, project: Project, install_instance_id: str | None = None
+) -> dict[str, Any]:
     wanted = install_instance_id or request.GET.get("install_instance_id", "")
     if not wanted:
-        return _envelope(
-            "'install_instance_id' is required.", 400, {"field": "install_instance_id"}
+        raise ReportError(
+            400,
+            "'install_instance_id' is required.",
+            "missing_field",
+            "install_instance_id",
         )
     install = (
         Install.objects.select_related("campaign")
@@ -38,18 +34,14 @@ def decision_trace(request: HttpRequest, install_instance_id: str | None = None)
         .first()
     )
     if install is None:
-        return _envelope("Install not found.", 404)
-    return _envelope(
-        "Decision trace",
-        200,
-        {
-            "install_instance_id": install.install_instance_id,
-            "status": install.status,
-            "attribution_type": install.attribution_type,
-            "source": install.source,
-            "network": install.network_code or None,
-            "campaign": install.campaign.display_id if install.campaign else None,
-            "is_reinstall": install.is_reinstall,
-            "decision": install.decision,
-        },
-    )
+        raise ReportError(404, "Install not found.", "install_not_found")
+    return {
+        "install_instance_id": install.install_instance_id,
+        "status": install.status,
+        "attribution_type": install.attribution_type,
+        "source": install.source,
+        "network": install.network_code or None,
+        "campaign": install.campaign.display_id if install.campaign else None,
+        "is_reinstall": install.is_reinstall,
+        "decision": install.decision,
+    }

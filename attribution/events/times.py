@@ -10,21 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from attribution import instants
+
 TOLERANCE = dt.timedelta(minutes=5)
 
 
 def parse_instant(value: Any) -> dt.datetime | None:
-    """An ISO-8601 string or Unix seconds / milliseconds, as an aware UTC datetime."""
-    if isinstance(value, bool) or value in (None, ""):
+    """An ISO-8601 string or Unix seconds / milliseconds, as an aware UTC datetime; a value that
+    is neither, or out of range, is None."""
+    if isinstance(value, str):
+        return instants.from_iso(value)
+    number = instants.epoch_number(value)
+    if number is None:
         return None
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value
-        return dt.datetime.fromtimestamp(seconds, dt.UTC)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return instants.from_epoch_seconds(number / 1000 if number > 1e11 else number)
 
 
 def client_time(body: dict[str, Any], installed_at: dt.datetime | None) -> dt.datetime | None:
@@ -33,9 +32,13 @@ def client_time(body: dict[str, Any], installed_at: dt.datetime | None) -> dt.da
         if moment is not None:
             return moment
     since_install = body.get("time_since_app_install")
-    if installed_at is not None and isinstance(since_install, int | float) and since_install >= 0:
-        return installed_at + dt.timedelta(seconds=float(since_install))
-    return None
+    seconds = None if isinstance(since_install, str) else instants.epoch_number(since_install)
+    if installed_at is None or seconds is None or seconds < 0:
+        return None
+    try:
+        return installed_at + dt.timedelta(seconds=seconds)
+    except OverflowError:  # more seconds than a datetime can add
+        return None
 
 
 def effective(client: dt.datetime | None, received: dt.datetime) -> dt.datetime:

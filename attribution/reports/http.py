@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 from attribution import queries
 from attribution.models import Project
 
-View = Callable[[HttpRequest, Project], dict[str, Any]]
+# The view gets the request, the key's project and the route's path arguments.
+View = Callable[..., dict[str, Any]]
 TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
@@ -42,21 +43,21 @@ def envelope(msg: str, status: int, data: Any) -> JsonResponse:
 def _project(request: HttpRequest) -> Project:
     key = request.headers.get("linkrunner-key", "")
     if not key:
-        raise ReportError(401, "Server key missing!", "server_key_missing")
+        raise ReportError(401, "Server key missing!", "missing_key")
     project = queries.project_by_server_key(key)
     if project is None:
-        raise ReportError(401, "Server key invalid!", "server_key_invalid")
+        raise ReportError(401, "Server key invalid!", "invalid_key")
     return project
 
 
-def api_view(view: View) -> Callable[[HttpRequest], JsonResponse]:
+def api_view(view: View) -> Callable[..., JsonResponse]:
     """A GET route authenticated by `linkrunner-key`, answering in the envelope."""
 
     @require_GET
     @wraps(view)
-    def wrapper(request: HttpRequest) -> JsonResponse:
+    def wrapper(request: HttpRequest, **path_arguments: str) -> JsonResponse:
         try:
-            data = view(request, _project(request))
+            data = view(request, _project(request), **path_arguments)
         except ReportError as error:
             detail = {"error": error.code, **({"field": error.field} if error.field else {})}
             response = envelope(error.msg, error.status, detail)

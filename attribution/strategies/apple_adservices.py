@@ -10,12 +10,12 @@ HAZELNUT_APPLE_ADSERVICES_URL setting, so tests point it at a local fake.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 
 from attribution import campaigns
+from attribution.instants import from_iso
 from attribution.models import NetworkAccount
 from attribution.strategies.base import TIER_DETERMINISTIC, Candidate, InstallContext, Outcome
 from hazelnut.http import RetryPolicy, default_client
@@ -112,9 +112,5 @@ class AppleAdServices:
 
 def _apple_time(raw: object) -> float | None:
     """Apple dates look like 2024-10-08T17:17Z."""
-    if not isinstance(raw, str) or not raw:
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    moment = from_iso(raw)
+    return moment.timestamp() if moment else None

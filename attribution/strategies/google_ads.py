@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 
 from attribution import campaigns
+from attribution.instants import from_epoch_seconds
 from attribution.models import NetworkAccount
 from attribution.strategies import accounts
 from attribution.strategies.base import (
@@ -128,7 +129,5 @@ class GoogleAdsApi:
 
 
 def _epoch(raw: object) -> float | None:
-    try:
-        return float(str(raw)) if raw not in (None, "") else None
-    except ValueError:
-        return None
+    moment = from_epoch_seconds(raw)
+    return moment.timestamp() if moment else None

@@ -42,6 +42,28 @@ def instance_of(fields: dict[str, Any]) -> str:
     return messages.instance_id(fields) or ""
 
 
+USER_ID_MAX_LENGTH = 200
+
+
+def user_data_id(user_data: dict[str, Any]) -> str:
+    """`user_data.id` as a string (a whole number is taken as its digits), or the 400 that says
+    whether it is missing, of the wrong type or too long."""
+    value = user_data.get("id")
+    if value is None or value == "":
+        raise bad_request("missing_field", "'user_data.id' is required.", "user_data.id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise bad_request("invalid_type", "'user_data.id' must be a string.", "user_data.id")
+    if len(value) > USER_ID_MAX_LENGTH:
+        raise bad_request(
+            "too_long",
+            f"'user_data.id' is longer than {USER_ID_MAX_LENGTH} characters.",
+            "user_data.id",
+        )
+    return value
+
+
 class InitDocView(EdgeView):
     """Documentation only: requests to this path are served by ingest.views.init."""
 
@@ -84,12 +106,7 @@ class SignupView(EdgeView):
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.TRIGGER)
-        user_id = fields["user_data"].get("id")
-        if isinstance(user_id, int) and not isinstance(user_id, bool):
-            fields["user_data"]["id"] = user_id = str(user_id)
-        if not isinstance(user_id, str) or not user_id or len(user_id) > 200:
-            raise bad_request("missing_field", "'user_data.id' is required.", "user_data.id")
-        fields["user_id"] = user_id
+        fields["user_data"]["id"] = fields["user_id"] = user_data_id(fields["user_data"])
         publish(RECORD_SIGNUP, messages.event(project.pk, fields, "sdk"))
         data = {"trigger": False, "deeplink": None, **skan_values(project.pk, "signup")}
         return envelope("Signup received.", 200, data)

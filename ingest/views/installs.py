@@ -11,10 +11,10 @@ from rest_framework.request import Request
 
 from attribution import queries
 from ingest import schemas
-from ingest.errors import bad_request, envelope
+from ingest.errors import envelope
 from ingest.publish import jsonable
 from ingest.views.base import EdgeView
-from ingest.views.client import IID, TAG, instance_of
+from ingest.views.client import IID, TAG, instance_of, user_data_id
 from ingest.views.docs import INSTALL_UPDATE_ERRORS, SDK_ERRORS, documented
 from ingest.views.sdk import accept, install_missing
 
@@ -35,9 +35,7 @@ class SetUserDataView(EdgeView):
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.SET_USER_DATA)
-        user_id = fields["user_data"].get("id")
-        if not isinstance(user_id, str | int) or isinstance(user_id, bool) or not str(user_id):
-            raise bad_request("missing_field", "'user_data.id' is required.", "user_data.id")
+        user_data_id(fields["user_data"])
         # Free-form JSON is decoded with Decimal numbers, which a JSONField cannot store.
         user_data = jsonable(fields["user_data"])
         queries.set_user_data(project.pk, instance_of(fields) or None, user_data)

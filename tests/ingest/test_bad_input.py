@@ -196,6 +196,31 @@ def test_missing_or_wrong_fields_are_named(
     assert published.messages == []
 
 
+@pytest.mark.parametrize("route", ["trigger", "set-user-data"])
+@pytest.mark.parametrize(
+    ("user_id", "code", "msg"),
+    [
+        (None, "missing_field", "'user_data.id' is required."),
+        ("", "missing_field", "'user_data.id' is required."),
+        ({"v": "u1"}, "invalid_type", "'user_data.id' must be a string."),
+        (["u1"], "invalid_type", "'user_data.id' must be a string."),
+        (True, "invalid_type", "'user_data.id' must be a string."),
+        (1.5, "invalid_type", "'user_data.id' must be a string."),
+        ("u" * 201, "too_long", "'user_data.id' is longer than 200 characters."),
+    ],
+    ids=["null", "empty", "object", "array", "boolean", "fraction", "too-long"],
+)
+def test_user_data_id_errors_say_what_is_wrong(
+    api: Api, published: Published, route: str, user_id: object, code: str, msg: str
+) -> None:
+    response = api.sdk(route, {"user_data": {"id": user_id}, "install_instance_id": "i"})
+
+    assert response.status_code == 400
+    body = api.envelope(response)
+    assert (body["msg"], body["data"]) == (msg, {"error": code, "field": "user_data.id"})
+    assert published.messages == []
+
+
 def test_missing_token_is_a_400(api: Api) -> None:
     response = api.raw("/api/client/capture-event", b'{"event_name": "x"}')
 
