@@ -59,6 +59,7 @@ class PlayReferrerStrategy:
             waited = (timezone.now() - context.at).total_seconds()
             if waited < settings.HAZELNUT_REFERRER_CLICK_WAIT_SECONDS:
                 raise ClickPending(referrer.click_id)
+            # Limit: a click stored after the wait is over never re-decides the install it named.
             details["click_not_found"] = referrer.click_id
         if not referrer.utm:
             return Outcome(note="referrer without utm or click id")
