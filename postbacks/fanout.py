@@ -55,8 +55,14 @@ def delivery_id(key: str) -> str:
 
 
 def specs(
-    install: InstallFacts, event: EventFacts | None, now: dt.datetime | None = None
+    install: InstallFacts,
+    event: EventFacts | None,
+    now: dt.datetime | None = None,
+    *,
+    quiet: bool = False,
 ) -> Iterator[DeliverySpec]:
+    """The deliveries an install (event None) or event leads to. `quiet`: a caller that only
+    predicts them (the simulator's drain) does not log the unmapped events again."""
     now = now or timezone.now()
     kind = EventKind.INSTALL if event is None else event.kind
     maps = list(
@@ -64,7 +70,7 @@ def specs(
             project_id=install.project_id, event_kind=kind, active=True
         )
     )
-    yield from _network_specs(install, event, kind, maps, now)
+    yield from _network_specs(install, event, kind, maps, now, quiet=quiet)
     yield from _affiliate_specs(install, event, kind, maps, now)
     if kind in (EventKind.INSTALL, EventKind.SIGNUP):
         yield from _webhook_specs(install, event, kind, now)
@@ -123,6 +129,8 @@ def _network_specs(
     kind: str,
     maps: list[PostbackEventMap],
     now: dt.datetime,
+    *,
+    quiet: bool,
 ) -> Iterator[DeliverySpec]:
     accounts = NetworkAccount.objects.select_related("network").filter(
         project_id=install.project_id, active=True, network__code__in=list(CLIENTS)
@@ -131,7 +139,7 @@ def _network_specs(
         client = CLIENTS[account.network.code]
         mapping = _mapping(client.code, kind, event, maps)
         if mapping is None:
-            if event is not None:
+            if event is not None and not quiet:
                 log.info(
                     "postbacks.fanout.unmapped",
                     destination=client.destination,

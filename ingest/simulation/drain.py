@@ -80,7 +80,7 @@ def caused(project_id: int, instance_ids: Sequence[str], since: datetime) -> set
         for install_id in runs.values_list("pk", flat=True):
             install = install_facts(install_id)
             if install is not None and install.attributed:
-                keys.update(spec.idempotency_key for spec in specs(install, None))
+                keys.update(spec.idempotency_key for spec in specs(install, None, quiet=True))
         reengagements = Reengagement.objects.filter(
             project_id=project_id, install__install_instance_id__in=part
         )
@@ -100,7 +100,7 @@ def _event_keys(event: EventFacts | None) -> set[str]:
     # The fan-out sends nothing for an event without an attributed install (postbacks.tasks).
     if event is None or event.install is None or not event.install.attributed:
         return set()
-    return {spec.idempotency_key for spec in specs(event.install, event)}
+    return {spec.idempotency_key for spec in specs(event.install, event, quiet=True)}
 
 
 def unfinished(project_id: int, keys: set[str], since: datetime) -> int:

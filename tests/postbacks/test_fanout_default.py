@@ -6,9 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
+from structlog.testing import capture_logs
 
-from attribution.models import Install, Project, UserIdentity
-from postbacks import tasks
+from attribution import api as attribution
+from attribution.models import CustomEvent, Install, Project, UserIdentity
+from postbacks import fanout, tasks
 from postbacks.models import Delivery, PostbackEventMap
 from tests.postbacks.conftest import network
 
@@ -82,3 +85,30 @@ def test_a_map_that_asks_for_every_user_overrides_the_default(
         "google_ads": ("first_open", Delivery.State.PENDING),
         "webhook": ("install", Delivery.State.PENDING),
     }
+
+
+@pytest.mark.usefixtures("four_networks")
+def test_an_unmapped_custom_event_is_logged_by_the_fan_out_but_not_by_a_prediction(
+    project: Project, make_install: Callable[..., Install]
+) -> None:
+    install = make_install(code="META", instance="inst-unmapped")
+    event = CustomEvent.objects.create(
+        project=project, install=install, name="cart_added", occurred_at=timezone.now()
+    )
+    facts = attribution.event_facts("custom", event.pk)
+    assert facts is not None
+    assert facts.install is not None
+
+    with capture_logs() as predicted:
+        assert list(fanout.specs(facts.install, facts, quiet=True)) == []
+    with capture_logs() as fanned_out:
+        assert list(fanout.specs(facts.install, facts)) == []
+
+    assert [line["event"] for line in predicted] == []
+    unmapped = [line for line in fanned_out if line["event"] == "postbacks.fanout.unmapped"]
+    assert sorted(line["destination"] for line in unmapped) == [
+        "google_ads",
+        "meta",
+        "snapchat",
+        "tiktok",
+    ]
