@@ -294,7 +294,7 @@ def campaign_for_link(display_id: str) -> Campaign | None:
     return (
         Campaign.objects.select_related("project", "network", "domain")
         .prefetch_related("store_listings", "project__domains")
-        .filter(display_id=display_id)
+        .filter(display_id=display_id, reported_by_network=False)
         .first()
     )
 

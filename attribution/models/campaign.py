@@ -69,12 +69,23 @@ class Campaign(models.Model):
     ad_creative_id = models.CharField(max_length=128, blank=True)
     ad_creative_name = models.CharField(max_length=200, blank=True)
 
+    # Registered by Hazelnut the first time a network's answer named it (Apple, Google, Meta);
+    # such a campaign has no link of its own, only the network's id and name.
+    reported_by_network = models.BooleanField(default=False)
+
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("-created_at",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=["project", "network", "ad_network_campaign_id"],
+                condition=models.Q(reported_by_network=True),
+                name="campaign_reported_by_network_unique",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.display_id})"

@@ -97,8 +97,12 @@ class AppleAdServices:
     ) -> Candidate:
         apple_campaign = str(answer.get("campaignId") or "")
         ids = [str(answer.get("adGroupId") or ""), apple_campaign]
-        campaign = campaigns.by_network_id(context.project_id, APPLE, ids)
+        # Apple names no campaign, so a registered one gets a default name.
+        campaign, trace = campaigns.from_network_answer(
+            context.project_id, APPLE, ids, apple_campaign
+        )
         details.update({k: answer[k] for k in _KEPT_FIELDS if k in answer})
+        details.update(trace)
         return Candidate(
             strategy=self.name,
             tier=TIER_DETERMINISTIC,

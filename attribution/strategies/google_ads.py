@@ -38,9 +38,14 @@ class GoogleAdsReferrer:
 
     def run(self, context: InstallContext) -> Outcome:
         referrer = context.referrer
-        campaign = campaigns.by_network_id(
-            context.project_id, GOOGLE, [referrer.params.get("gad_campaignid", "")]
-        ) or campaigns.by_display_id(context.project_id, referrer.params.get("c"))
+        google_campaign = referrer.params.get("gad_campaignid", "")
+        campaign, trace = campaigns.from_network_answer(
+            context.project_id,
+            GOOGLE,
+            [google_campaign],
+            google_campaign,
+            fallback=campaigns.by_display_id(context.project_id, referrer.params.get("c")),
+        )
         touched = referrer.click_time.timestamp() if referrer.click_time else None
         candidate = Candidate(
             strategy=self.name,
@@ -52,6 +57,7 @@ class GoogleAdsReferrer:
             details={
                 **referrer.google_click_ids,
                 "gad_campaignid": referrer.params.get("gad_campaignid"),
+                **trace,
             },
         )
         return Outcome([candidate], note="Google click id in the Play referrer")
@@ -93,8 +99,17 @@ class GoogleAdsApi:
         event = (answer.get("ad_events") or [{}])[0]
         google_campaign = str(event.get("campaign_id") or "")
         override = context.referrer.params.get("gad_campaignid", "")
-        campaign = campaigns.by_network_id(context.project_id, GOOGLE, [override, google_campaign])
+        # The referrer's gad_campaignid, when present, is the campaign the install goes to.
+        registered = override or google_campaign
+        campaign, trace = campaigns.from_network_answer(
+            context.project_id,
+            GOOGLE,
+            [override, google_campaign],
+            registered,
+            name=str(event.get("campaign_name") or "") if registered == google_campaign else "",
+        )
         details.update(campaign_id=google_campaign, interaction_type=event.get("interaction_type"))
+        details.update(trace)
         candidate = Candidate(
             strategy=self.name,
             tier=TIER_DETERMINISTIC,

@@ -71,7 +71,13 @@ class MetaReferrer:
             return Outcome(note="encrypted Meta referrer that no app key decrypts")
         # Meta's legacy names: campaign_group = campaign, campaign = ad set, adgroup = ad.
         ids = [str(decoded.get(k) or "") for k in ("campaign_group_id", "campaign_id", "ad_id")]
-        campaign = campaigns.by_network_id(context.project_id, META, ids)
+        campaign, trace = campaigns.from_network_answer(
+            context.project_id,
+            META,
+            ids,
+            ids[0],
+            name=str(decoded.get("campaign_group_name") or ""),
+        )
         details: dict[str, Any] = {
             k: decoded.get(k)
             for k in (
@@ -88,6 +94,7 @@ class MetaReferrer:
             )
             if k in decoded
         }
+        details.update(trace)
         candidate = Candidate(
             strategy=self.name,
             tier=TIER_REFERRER,
