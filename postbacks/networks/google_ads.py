@@ -3,7 +3,8 @@
 Google rejects a conversion carrying more than one of gclid, gbraid and wbraid, so exactly one is
 sent, in that order of preference. Without an advertising id the privacy guide's two flows apply:
 iOS sends the zeroed rdid Google asks for (with lat=1); Android sends no device id at all, but
-`gclid_only_request=1` and the Play referrer's gclid as `market_referrer_gclid`.
+`gclid_only_request=1` and the Play referrer's gclid as `market_referrer_gclid`. A conversion
+with no ad id and no click id those flows take leaves Google nothing to match, so it is skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ STANDARD_EVENTS = frozenset(
     }
 )
 CLICK_ID_PRIORITY = ("gclid", "gbraid", "wbraid")
+# The privacy guide's Android flow matches on a gclid or gbraid only; wbraid is iOS web-to-app.
+ANDROID_CLICK_IDS = ("gclid", "gbraid")
 SDK_VERSION = "hazelnut-1"
 
 
@@ -50,6 +53,20 @@ def device_id(install: InstallFacts) -> dict[str, str]:
     if install.referrer_gclid:
         params["market_referrer_gclid"] = install.referrer_gclid
     return params
+
+
+def unmatchable(install: InstallFacts) -> Skip | None:
+    """Why Google could not tie this conversion to an ad, or None when it can."""
+    if install.advertising_id:
+        return None
+    if install.os == "ios":
+        # The zeroed rdid identifies nobody; only a click id lets Google match the conversion.
+        if one_click_id(install.click_ids):
+            return None
+        return Skip("no IDFA and no gclid, gbraid or wbraid: Google cannot match it")
+    if install.referrer_gclid or any(install.click_ids.get(key) for key in ANDROID_CLICK_IDS):
+        return None
+    return Skip("no advertising id and no gclid: Google cannot match it")
 
 
 def classify(status: int, body: bytes) -> Verdict:
@@ -76,6 +93,9 @@ class GoogleAdsClient:
         link_id = credentials.get(f"link_id_{install.os}") or credentials.get("link_id")
         if not credentials.get("dev_token") or not link_id:
             return Skip("google credentials lack dev_token or link_id")
+        skip = unmatchable(install)
+        if skip is not None:
+            return skip
         happened = base.event_time(install, event, context.frozen_at)
         params = {
             "dev_token": str(credentials["dev_token"]),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from attribution.events import facts
-from attribution.models import AdNetwork, Install, NetworkAccount, Project
+from attribution.models import AdNetwork, Install, NetworkAccount, Project, UserIdentity
 from hazelnut.http import HttpClient
 from postbacks import attempts, delivery, tasks
 from postbacks.models import Delivery, PostbackEventMap
@@ -106,8 +106,13 @@ def test_google_android_without_ad_id_uses_the_gclid_flow_and_real_versions(
     [
         ("ANDROID", {"gaid": GAID}, {"rdid": GAID, "id_type": "advertisingid", "lat": "0"}),
         ("IOS", {"idfa": IDFA}, {"rdid": IDFA, "id_type": "idfa", "lat": "0"}),
-        # Google's privacy guide: iOS without IDFA sends the zeroed rdid, never a made-up one.
-        ("IOS", {"idfa": ""}, {"rdid": facts.ZERO_ID, "id_type": "idfa", "lat": "1"}),
+        # Google's privacy guide: iOS without IDFA sends the zeroed rdid, never a made-up one,
+        # and the gbraid that lets Google match it.
+        (
+            "IOS",
+            {"idfa": "", "click_ids": {"gbraid": "GB-1"}},
+            {"rdid": facts.ZERO_ID, "id_type": "idfa", "lat": "1", "gbraid": "GB-1"},
+        ),
     ],
 )
 def test_google_device_id_by_platform(
@@ -115,7 +120,7 @@ def test_google_device_id_by_platform(
     account: Callable[..., Any],
     http: HttpClient,
     platform: str,
-    ids: dict[str, str],
+    ids: dict[str, Any],
     expected: dict[str, str],
 ) -> None:
     install = make_install(code="GOOGLE", instance=f"inst-g-{platform}", platform=platform, **ids)
@@ -128,6 +133,91 @@ def test_google_device_id_by_platform(
     assert {key: sent.query.get(key) for key in expected} == expected
     assert "gclid_only_request" not in sent.query
     assert Delivery.objects.get().state == Delivery.State.DELIVERED
+
+
+@pytest.mark.parametrize(
+    ("platform", "fields", "reason"),
+    [
+        ("ANDROID", ANDROID_NO_OS, "no advertising id and no gclid: Google cannot match it"),
+        # wbraid is iOS web-to-app; the Android gclid-only flow has no use for it.
+        (
+            "ANDROID",
+            {**ANDROID_NO_OS, "click_ids": {"wbraid": "WB-1"}},
+            "no advertising id and no gclid: Google cannot match it",
+        ),
+        (
+            "IOS",
+            {"idfa": "", "device_data": {"idfa": facts.ZERO_ID}},
+            "no IDFA and no gclid, gbraid or wbraid: Google cannot match it",
+        ),
+    ],
+    ids=["android", "android-wbraid-only", "ios"],
+)
+@pytest.mark.parametrize("kind", ["install", "signup"])
+def test_google_skips_what_it_cannot_match(
+    project: Project,
+    make_install: Callable[..., Install],
+    account: Callable[..., Any],
+    http: HttpClient,
+    platform: str,
+    fields: dict[str, Any],
+    reason: str,
+    kind: str,
+) -> None:
+    install = make_install(code="GOOGLE", instance=f"inst-g-none-{platform}", **fields)
+    with receivers.serve(receivers.google_ads) as google:
+        account("GOOGLE", google.url, dev_token="dev", link_id="LINK")
+        if kind == "install":
+            tasks.fan_out_install(install.pk)
+        else:
+            identity = UserIdentity.objects.create(project=project, user_id="u-g", install=install)
+            tasks.fan_out_event("signup", identity.pk)
+        _deliver_all(http)
+
+    assert google.received == []
+    row = Delivery.objects.get()
+    assert (row.destination, row.event_kind) == ("google_ads", kind)
+    assert (row.state, row.last_error) == (Delivery.State.SKIPPED, reason)
+    assert row.attempt_count == 0
+    assert row.next_attempt_at is None
+
+
+@pytest.mark.parametrize(
+    ("click_ids", "referrer", "expected"),
+    [
+        # The Play referrer's gclid goes as market_referrer_gclid, never as the deep-link gclid.
+        ({}, "gclid=REF-GCLID-2", {"market_referrer_gclid": "REF-GCLID-2", "gclid": None}),
+        ({"gclid": "DL-GCLID"}, "", {"market_referrer_gclid": None, "gclid": "DL-GCLID"}),
+        ({"gbraid": "DL-GBRAID"}, "", {"market_referrer_gclid": None, "gbraid": "DL-GBRAID"}),
+    ],
+)
+def test_google_android_without_ad_id_but_with_a_gclid_is_sent(
+    project: Project,
+    make_install: Callable[..., Install],
+    account: Callable[..., Any],
+    http: HttpClient,
+    click_ids: dict[str, str],
+    referrer: str,
+    expected: dict[str, str | None],
+) -> None:
+    fields = {**ANDROID_NO_OS, "device_data": {**ANDROID_NO_OS["device_data"]}}
+    fields["device_data"]["install_ref"] = referrer
+    install = make_install(code="GOOGLE", instance="inst-g-ref", click_ids=click_ids, **fields)
+    identity = UserIdentity.objects.create(project=project, user_id="u-g", install=install)
+    with receivers.serve(receivers.google_ads) as google:
+        account("GOOGLE", google.url, dev_token="dev", link_id="LINK")
+        tasks.fan_out_install(install.pk)
+        tasks.fan_out_event("signup", identity.pk)
+        _deliver_all(http)
+
+    kinds = sorted(sent.query["app_event_type"] for sent in google.received)
+    assert kinds == ["custom", "first_open"]
+    for sent in google.received:
+        assert sent.query["gclid_only_request"] == "1"
+        assert "rdid" not in sent.query
+        assert {key: sent.query.get(key) for key in expected} == expected
+    states = set(Delivery.objects.values_list("state", flat=True))
+    assert states == {Delivery.State.DELIVERED}
 
 
 def test_meta_sends_versions_in_extinfo_and_no_zeroed_madid(

@@ -78,7 +78,10 @@ def test_a_map_that_asks_for_every_user_overrides_the_default(
         network_event_name="first_open",
         only_attributed=False,
     )
-    install = make_install(code="META", instance="inst-everyone")
+    # With an IDFA Google can match the install, so the row waits to be sent.
+    install = make_install(
+        code="META", instance="inst-everyone", idfa="6d92078a-8246-4ba4-ae5b-76104861e7dc"
+    )
     tasks.fan_out_install(install.pk)
     assert _sent({"install_id": install.pk}) == {
         "meta": ("MobileAppInstall", Delivery.State.PENDING),
