@@ -38,12 +38,14 @@ class GoogleAdsReferrer:
 
     def run(self, context: InstallContext) -> Outcome:
         referrer = context.referrer
+        # Anyone can write gad_campaignid into a store link, so the referrer alone only finds a
+        # campaign; it registers none (Google's own claim below does).
         google_campaign = referrer.params.get("gad_campaignid", "")
         campaign, trace = campaigns.from_network_answer(
             context.project_id,
             GOOGLE,
             [google_campaign],
-            google_campaign,
+            "",
             fallback=campaigns.by_display_id(context.project_id, referrer.params.get("c")),
         )
         touched = referrer.click_time.timestamp() if referrer.click_time else None
@@ -99,14 +101,14 @@ class GoogleAdsApi:
         event = (answer.get("ad_events") or [{}])[0]
         google_campaign = str(event.get("campaign_id") or "")
         override = context.referrer.params.get("gad_campaignid", "")
-        # The referrer's gad_campaignid, when present, is the campaign the install goes to.
-        registered = override or google_campaign
+        # A registered gad_campaignid from the referrer still comes first; only the id Google's
+        # answer vouches for is registered when neither is known.
         campaign, trace = campaigns.from_network_answer(
             context.project_id,
             GOOGLE,
             [override, google_campaign],
-            registered,
-            name=str(event.get("campaign_name") or "") if registered == google_campaign else "",
+            google_campaign,
+            name=str(event.get("campaign_name") or ""),
         )
         details.update(campaign_id=google_campaign, interaction_type=event.get("interaction_type"))
         details.update(trace)

@@ -189,3 +189,20 @@ def test_a_display_id_taken_in_another_project_gets_a_suffix(project: Project) -
     assert campaign is not None
     assert campaign.display_id.startswith(f"meta-{project.pk}-4001-")
     assert campaign.project_id == project.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gad_campaignid_in_the_play_referrer_alone_registers_no_campaign(
+    project: Project, run: Run
+) -> None:
+    # Anyone can write this parameter into a store link; only Google's own claim vouches for it.
+    data = {"install_ref": "gclid=Cj0KCQjw&gad_campaignid=424242&utm_source=google-play"}
+    run(
+        ATTRIBUTE_INSTALL,
+        install_message(project, "inst-gad", at="2024-05-01T10:00:00Z", device_data=data),
+    )
+
+    install = Install.objects.get(install_instance_id="inst-gad")
+    assert (install.source, install.network_code) == ("google_ads_referrer", "GOOGLE")
+    assert install.campaign is None
+    assert not Campaign.objects.filter(ad_network_campaign_id="424242").exists()
