@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -48,3 +49,38 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Stop the embedded Redis this run started, so no daemon outlives the tests."""
     for state_dir in list(embedded.started_here):
         embedded.stop(state_dir)
+
+
+_KAFKA_DESELECTED = pytest.StashKey[int]()
+
+
+def _kafka_configured() -> bool:
+    return os.environ.get("CELERY_BROKER_URL", "").startswith("kafka://")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a kafka:// CELERY_BROKER_URL (a laptop's embedded run), the tests that need a real
+    Kafka are deselected and the run says so, as the ClickHouse ones are without CLICKHOUSE_URL.
+    CI always names the broker (and sets CI): there they run, and fail loudly if Kafka is down."""
+    if _kafka_configured() or os.environ.get("CI"):
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        needs_kafka = item.get_closest_marker("kafka") or "kafka_bootstrap" in getattr(
+            item, "fixturenames", ()
+        )
+        (dropped if needs_kafka else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+        config.stash[_KAFKA_DESELECTED] = len(dropped)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    count = terminalreporter.config.stash.get(_KAFKA_DESELECTED, 0)
+    if count:
+        terminalreporter.write_line(
+            f"CELERY_BROKER_URL is not a kafka:// URL: {count} tests that need Kafka deselected",
+            yellow=True,
+        )

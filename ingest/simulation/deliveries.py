@@ -28,15 +28,20 @@ KINDS: tuple[str, ...] = (
     EventKind.CUSTOM.value,
 )
 _ANY = ""  # a network the event is credited to nobody
+# How a builder's skip reads when the network could not match the user at all (Google without an
+# advertising id or click id): such a kind was heard of as far as the network can hear.
+UNMATCHABLE = "cannot match"
 
 
 def by_kind(project_id: int, since: datetime) -> dict[str, dict[str, dict[str, int]]]:
     """destination -> event kind -> delivery state -> deliveries made since the run began."""
     table: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     rows = Delivery.objects.filter(project_id=project_id, created_at__gte=since).values_list(
-        "destination", "event_kind", "state"
+        "destination", "event_kind", "state", "last_error"
     )
-    for destination, kind, state in rows:
+    for destination, kind, state, reason in rows:
+        if state == Delivery.State.SKIPPED and UNMATCHABLE in (reason or ""):
+            state = "unmatchable"  # the network was told nothing because it could match nothing
         table[destination][kind][state] = table[destination][kind].get(state, 0) + 1
     return {destination: dict(kinds) for destination, kinds in table.items()}
 
@@ -135,10 +140,14 @@ def _done(
 
 
 def missing(wanted: dict[str, list[str]], made: dict[str, dict[str, Any]]) -> list[str]:
-    """ "<destination> <kind>" for every expected kind with no delivered postback."""
+    """ "<destination> <kind>" for every expected kind with no postback delivered, and none
+    skipped because the network could not have matched it."""
     return [
         f"{destination} {kind}"
         for destination, kinds in sorted(wanted.items())
         for kind in kinds
-        if not made.get(destination, {}).get(kind, {}).get(Delivery.State.DELIVERED)
+        if not any(
+            made.get(destination, {}).get(kind, {}).get(state)
+            for state in (Delivery.State.DELIVERED, "unmatchable")
+        )
     ]

@@ -277,6 +277,7 @@ def test_no_fast_path_while_something_listens_to_publishes(
 
 
 @pytest.mark.integration
+@pytest.mark.kafka
 @pytest.mark.usefixtures("own_broker")
 def test_a_worker_runs_the_copies_over_kafka(tmp_path: Path) -> None:
     address = kafka_address()

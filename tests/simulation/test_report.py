@@ -84,6 +84,12 @@ def test_missing_lists_expected_kinds_that_were_never_delivered() -> None:
     assert deliveries.missing(wanted, made) == ["meta payment", "tiktok custom"]
 
 
+def test_a_kind_the_network_could_not_match_is_not_missing() -> None:
+    made = {"google_ads": {"install": {"delivered": 2}, "custom": {"unmatchable": 3}}}
+    wanted = {"google_ads": ["install", "custom"]}
+    assert deliveries.missing(wanted, made) == []
+
+
 @pytest.fixture
 def networks(project: Project) -> dict[str, AdNetwork]:
     found = {}
@@ -179,8 +185,18 @@ def test_postbacks_are_counted_per_destination_kind_and_state_and_checked_for_lo
             request={"method": "POST", "url": url} if url else {},
         )
 
+    Delivery.objects.create(
+        project=project,
+        destination="google_ads",
+        event_kind="custom",
+        state="skipped",
+        idempotency_key="k-unmatchable",
+        last_error="no advertising id and no gclid: Google cannot match it",
+    )
+
     assert deliveries.by_kind(project.pk, SINCE) == {
         "meta": {"install": {"delivered": 1, "skipped": 1}, "payment": {"delivered": 1}},
         "tiktok": {"custom": {"delivered": 1}},
+        "google_ads": {"custom": {"unmatchable": 1}},
     }
     assert deliveries.off_machine(project.pk, SINCE) == ["tiktok"]
