@@ -35,7 +35,7 @@ from attribution.contracts import InstallMessage
 from attribution.engine import binding, claims, coalescer, locks, rounds, rows
 from attribution.identifiers import short_id
 from attribution.models import Install, Project
-from attribution.referrer import parse_play_referrer
+from attribution.referrer import parse_play_referrer, referrer_text
 from attribution.strategies import (
     BY_NAME,
     CLICK_MATCH,
@@ -319,7 +319,7 @@ def context_for(install: Install) -> InstallContext:
         ip=install.ip,
         os_version=os_version,
         device_data=data,
-        referrer=parse_play_referrer(_referrer_text(data), data),
+        referrer=parse_play_referrer(referrer_text(data), data),
         windows=windows_of(install.project),
     )
 
@@ -334,14 +334,6 @@ def _identifiers(context: InstallContext) -> dict[str, Any]:
         "platform": context.platform,
         "os_version": context.os_version,
     }
-
-
-def _referrer_text(data: dict[str, Any]) -> str:
-    for key in ("install_ref", "installReferrer", "install_referrer"):
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return ""
 
 
 def run_strategies(context: InstallContext, strategies: Iterable[Strategy]) -> list[dict[str, Any]]:

@@ -109,6 +109,19 @@ def _time(found: tuple[str, object] | None, unreadable: list[str]) -> datetime |
     return moment
 
 
+# Where SDKs put the raw Play install referrer string in device_data, by SDK generation.
+REFERRER_KEYS = ("install_ref", "installReferrer", "install_referrer")
+
+
+def referrer_text(device_data: Mapping[str, Any]) -> str:
+    """The raw Play install referrer an SDK sent in device_data, "" when there is none."""
+    for key in REFERRER_KEYS:
+        value = device_data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
 def parse_play_referrer(
     raw: str | None, device_data: Mapping[str, Any] | None = None
 ) -> PlayReferrer:

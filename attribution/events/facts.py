@@ -23,9 +23,6 @@ ZERO_ID = "00000000-0000-0000-0000-000000000000"
 ATTRIBUTED = "ATTRIBUTED"
 CLICK_ID_KEYS = ("gclid", "gbraid", "wbraid", "fbclid", "ttclid", "sccid", "msclkid")
 
-
-# Where the clients put the Play referrer string (as attribution.installs reads it).
-_REFERRER_KEYS = ("install_ref", "installReferrer", "install_referrer")
 # What SDKs send for a value they could not read; a version of "0" is no version either.
 _UNKNOWN = frozenset({"", "0", "null", "undefined", "unknown", "none"})
 
@@ -59,11 +56,10 @@ def app_version_of(install: Install) -> str:
 
 def referrer_gclid(install: Install) -> str:
     """The gclid in the Play install referrer (Google's `market_referrer_gclid`), "" if none."""
-    from attribution.referrer import parse_play_referrer
+    from attribution.referrer import parse_play_referrer, referrer_text
 
     device = install.device_data if isinstance(install.device_data, dict) else {}
-    raw = next((device[k] for k in _REFERRER_KEYS if isinstance(device.get(k), str)), "")
-    return parse_play_referrer(raw).params.get("gclid", "").strip()
+    return parse_play_referrer(referrer_text(device)).params.get("gclid", "").strip()
 
 
 @dataclass(frozen=True)
