@@ -123,7 +123,8 @@ def extinfo(install: InstallFacts) -> list[str]:
 
 
 def real_id(value: str) -> str:
-    """The id, or "" when it is empty or zeroed (`0000...`, `00000000-0000-...`)."""
+    """The id, or "" when it is empty or zeroed (`0000...`, `00000000-0000-...`); for ids the
+    install facts do not clean already (the device ids there are)."""
     text = value.strip()
     return "" if not text.strip("0-") else text
 
@@ -131,7 +132,7 @@ def real_id(value: str) -> str:
 def user_identifiers(install: InstallFacts) -> dict[str, str]:
     """Raw device identifiers present on the install (zeroed ids already dropped)."""
     ids = {"madid": install.advertising_id, "idfv": install.idfv}
-    return {key: value for key, value in ids.items() if real_id(value)}
+    return {key: value for key, value in ids.items() if value}
 
 
 def unix(moment: dt.datetime) -> int:
