@@ -31,6 +31,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazelnut.settings")
 # Without DATABASE_URL the bench keeps its own SQLite file rather than the developer's database.
 os.environ.setdefault("DATABASE_URL", "sqlite:////tmp/hazelnut-bench-s5.sqlite3")
+# As in production: with DEBUG on, Django records every query's SQL, which is not free.
+os.environ.setdefault("DEBUG", "false")
 django.setup()
 
 import aiohttp  # noqa: E402

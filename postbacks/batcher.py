@@ -1,31 +1,39 @@
 """The batched sender: many deliveries in flight per worker process, bookkeeping in bulk.
 
-Each `postbacks.deliver` task still stands for one delivery and waits for its own outcome, but
-the work is done here: one event loop per process sends every claimed delivery concurrently with
+Each `postbacks.deliver` task still stands for one delivery and waits for its own try, but the
+work is done here: one event loop per process sends every leased delivery concurrently with
 aiohttp (so a slow network holds only its own requests), while one database thread works in
-rounds. A round writes the attempts answered since the last one (one INSERT, one UPDATE per
-shared next state, one transaction), leases the deliveries submitted since (one UPDATE, one
-SELECT), and settles both with the shared breaker and rate limit in one Redis round trip. The
-rules are those of `postbacks.delivery` (same lease, same verdicts, same backoff, same brakes),
-only applied to batches. With a thread or gevent pool of N tasks, a worker keeps N deliveries
-on the wire at once.
+rounds. A round writes the tries answered since the last one (one INSERT of attempts, one UPDATE
+per shared next state, one transaction), leases the deliveries submitted since (one UPDATE ...
+RETURNING), and feeds both through the shared breaker and rate limit in one Redis round trip.
+The rules are those of `postbacks.delivery` (same lease, same verdicts, same backoff, same
+brakes), only applied to batches.
+
+A task is answered as soon as its try is: the verdict and the next delay are known then, and its
+attempt row goes into the next round, which also leases the task's next delivery. Waiting for
+that row would cost every try a second round. Nothing is lost by it: until the row is written the
+delivery stays leased and open, so a worker that dies in between leaves it to the lease's lapse
+and the sweeper, exactly as one that dies while the request is on the wire. `close` (also run at
+exit) writes what was answered before the loop stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import datetime as dt
 import os
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import structlog
+import uvloop
 from django.db import connection
 from django.utils import timezone
 
@@ -39,15 +47,12 @@ log = structlog.get_logger(__name__)
 
 Result = float | None
 Waiter = concurrent.futures.Future[Result]
-Answer = tuple[Leased, HttpResult]
 
 
 @dataclass
 class Round:
     """What one database round decided, for the loop to act on."""
 
-    # Recorded deliveries: seconds until the next try, or None when finished.
-    delays: dict[int, Result] = field(default_factory=dict)
     record_error: Exception | None = None
     # Leased and cleared to send now.
     ready: list[Leased] = field(default_factory=list)
@@ -56,14 +61,12 @@ class Round:
     claim_error: Exception | None = None
 
 
-def work_round(answers: list[Answer], ids: list[int], now: dt.datetime) -> Round:
-    """Record `answers`, then lease and pass through the brakes the deliveries `ids`."""
+def work_round(settled: Sequence[Settled], ids: list[int], now: dt.datetime) -> Round:
+    """Record the answered tries `settled`, then lease and pass through the brakes `ids`."""
     done = Round(waits=dict.fromkeys(ids))
-    settled = [attempts.settle(target, result, now) for target, result in answers]
     try:
         attempts.record(settled, now)
-        done.delays = {one.target.pk: one.delay for one in settled}
-    except Exception as exc:  # noqa: BLE001  (handed to the waiting tasks; the lease lapses)
+    except Exception as exc:  # noqa: BLE001  (logged by the loop; the leases lapse)
         done.record_error, settled = exc, []
     candidates: list[Leased] = []
     try:
@@ -92,7 +95,7 @@ def _lease(ids: list[int], now: dt.datetime) -> list[Leased]:
 
 
 def _brake(
-    settled: list[Settled], candidates: list[Leased], waits: dict[int, Result]
+    settled: Sequence[Settled], candidates: list[Leased], waits: dict[int, Result]
 ) -> list[Leased]:
     """Feed the breakers with `settled`; the candidates the breakers and rate limits let go."""
     answered = {s.target.destination for s in settled if s.verdict.outcome is not Outcome.TRANSIENT}
@@ -169,8 +172,10 @@ class Batcher:
         self._inbox: deque[tuple[int, Waiter]] = deque()
         self._inbox_lock = threading.Lock()
         self._woken = False
-        self._answers: deque[tuple[Leased, HttpResult, list[Waiter]]] = deque()
-        self._loop = asyncio.new_event_loop()
+        self._answers: deque[Settled] = deque()
+        self._closing = False  # seen by the loop: no new sends, record what is answered
+        self._closed = False  # seen by submit: no new work
+        self._loop = uvloop.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="postbacks-sender", daemon=True)
         self._thread.start()
@@ -179,6 +184,9 @@ class Batcher:
     def submit(self, delivery_id: int) -> Waiter:
         waiter: Waiter = concurrent.futures.Future()
         with self._inbox_lock:
+            if self._closed:
+                waiter.set_exception(RuntimeError("the postback sender is closing"))
+                return waiter
             self._inbox.append((delivery_id, waiter))
             wake, self._woken = not self._woken, True
         if wake:
@@ -186,9 +194,15 @@ class Batcher:
         return waiter
 
     def close(self) -> None:
-        """Stop the loop; cancelled in-flight sends keep their lease until it lapses, then retry."""
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
+        """Finish the tries on the wire, write every answered one, then stop.
+
+        Deliveries submitted from now on fail their tasks: they stay open for the sweeper.
+        """
+        with self._inbox_lock:
+            self._closed = True
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(self.timeout + 30)
         self._database.shutdown(wait=True)
 
     def _run(self) -> None:
@@ -219,8 +233,10 @@ class Batcher:
             rounds = asyncio.create_task(self._rounds())
             self._ready.set()
             await self._stop.wait()
-            rounds.cancel()
-            await asyncio.gather(rounds, *self._in_flight, return_exceptions=True)
+            self._closing = True
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            self._wake.set()
+            await rounds
 
     def _pending(self) -> int:
         return len(self._inbox) + len(self._answers)
@@ -234,13 +250,15 @@ class Batcher:
             self._woken = bool(self._inbox)
         return waiters
 
-    def _take_answers(self) -> list[tuple[Leased, HttpResult, list[Waiter]]]:
+    def _take_answers(self) -> list[Settled]:
         count = min(self.batch_size, len(self._answers))
         return [self._answers.popleft() for _ in range(count)]
 
     async def _rounds(self) -> None:
         while True:
             if not self._pending():
+                if self._closing:
+                    return
                 await self._wake.wait()
                 # Work that piles up during a round waits for that round and no longer; work
                 # that wakes an idle sender waits a moment for the rest of its burst.
@@ -248,17 +266,21 @@ class Batcher:
             self._wake.clear()
             answers = self._take_answers()
             waiters = self._take_inbox()
+            if self._closing:
+                _fail(waiters.values(), RuntimeError("the postback sender is closing"))
+                waiters = {}
             if not answers and not waiters:
                 continue
-            finished = [(target, result) for target, result, _ in answers]
             try:
                 done: Round = await self._on_database(
-                    work_round, finished, list(waiters), timezone.now()
+                    work_round, answers, list(waiters), timezone.now()
                 )
-            except Exception as exc:  # noqa: BLE001  (even the connection failed: tell everyone)
-                _fail([*(group for *_, group in answers), *waiters.values()], exc)
+            except Exception as exc:  # noqa: BLE001  (even the connection failed)
+                _unrecorded(answers, exc)
+                _fail(waiters.values(), exc)
                 continue
-            self._settle_answers(answers, done)
+            if done.record_error is not None:
+                _unrecorded(answers, done.record_error)
             self._start(waiters, done)
 
     async def _on_database(self, function: Any, *args: Any) -> Any:
@@ -270,15 +292,6 @@ class Batcher:
             return function(*args)
 
         return await self._loop.run_in_executor(self._database, call)
-
-    def _settle_answers(
-        self, answers: list[tuple[Leased, HttpResult, list[Waiter]]], done: Round
-    ) -> None:
-        if done.record_error is not None:
-            _fail((group for *_, group in answers), done.record_error)
-            return
-        for target, _, group in answers:
-            _resolve(group, done.delays.get(target.pk))
 
     def _start(self, waiters: dict[int, list[Waiter]], done: Round) -> None:
         if done.claim_error is not None:
@@ -294,8 +307,14 @@ class Batcher:
     async def _send(self, target: Leased, group: list[Waiter]) -> None:
         session = self._guarded_session if target.request.guarded else self._session
         result = await send(session, target.request)
-        self._answers.append((target, result, group))
+        try:
+            settled = attempts.settle(target, result, timezone.now())
+        except Exception as exc:  # noqa: BLE001  (unreadable answer: the lease lapses, it retries)
+            _fail([group], exc)
+            return
+        self._answers.append(settled)
         self._wake.set()
+        _resolve(group, settled.delay)
 
 
 def _resolve(group: list[Waiter], value: Result) -> None:
@@ -306,10 +325,21 @@ def _resolve(group: list[Waiter], value: Result) -> None:
 
 
 def _fail(groups: Iterable[list[Waiter]], exc: BaseException) -> None:
-    log.error("postbacks.batcher.failed", error=type(exc).__name__)
+    groups = list(groups)
+    if groups:
+        log.error("postbacks.batcher.failed", tasks=len(groups), error=type(exc).__name__)
     for group in groups:
         for waiter in group:
             waiter.set_exception(exc)
+
+
+def _unrecorded(answers: list[Settled], exc: BaseException) -> None:
+    # Their leases lapse and they are tried again: a try that did land is sent twice.
+    log.error(
+        "postbacks.batcher.unrecorded",
+        deliveries=[one.target.pk for one in answers],
+        error=type(exc).__name__,
+    )
 
 
 _batcher: Batcher | None = None
@@ -321,6 +351,7 @@ def get() -> Batcher:
     with _lock:
         if _batcher is None:
             _batcher = Batcher()
+            atexit.register(_batcher.close)
         return _batcher
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from hazelnut import bulk
 from postbacks.attempts import Leased
 from postbacks.frozen import FrozenRequest
 from postbacks.models import Delivery
@@ -36,19 +36,19 @@ def take(delivery_ids: list[int], now: dt.datetime) -> list[Leased]:
     """Lease every delivery of `delivery_ids` that is open and not leased by anyone else."""
     if not delivery_ids:
         return []
-    quote = connection.ops.quote_name
+    quote = bulk.quote
     column = {field.attname: str(field.column) for field in Delivery._meta.concrete_fields}
     returning = ", ".join(quote(column[name]) for name in _READ)
     lease_until = quote("lease_until")
+    which, id_params = bulk.one_of(quote("id"), delivery_ids)
     sql = (
-        f"UPDATE {quote(Delivery._meta.db_table)} SET {lease_until} = %s, "
-        f"{quote('lease_token')} = %s WHERE {quote('id')} IN ({_marks(len(delivery_ids))}) "
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {lease_until} = %s WHERE {which} "
         f"AND {quote('state')} IN ({_marks(len(OPEN))}) "
         f"AND ({lease_until} IS NULL OR {lease_until} < %s) RETURNING {returning}"
     )
     adapt = connection.ops.adapt_datetimefield_value
-    params = [adapt(now + LEASE), uuid.uuid4().hex, *delivery_ids, *OPEN, adapt(now)]
-    with connection.cursor() as cursor:
+    params = [adapt(now + LEASE), *id_params, *OPEN, adapt(now)]
+    with bulk.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [_leased(row) for row in rows]

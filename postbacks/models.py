@@ -69,8 +69,6 @@ class Delivery(models.Model):
     # A worker holds the delivery while its attempt is on the wire; another worker (a redelivered
     # task, a replay) that finds a live lease does not send.
     lease_until = models.DateTimeField(null=True, blank=True)
-    # Which batch holds the lease (the batched sender claims many rows with one UPDATE).
-    lease_token = models.CharField(max_length=32, blank=True, db_index=True)
     # A replay reopens a finished delivery: its try budget and expiry count from here.
     replayed_at = models.DateTimeField(null=True, blank=True)
     replay_base = models.PositiveIntegerField(default=0)

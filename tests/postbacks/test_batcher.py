@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from attribution.models import Install, Project
-from postbacks import batcher, tasks, throttle
+from postbacks import attempts, batcher, tasks, throttle
 from postbacks.models import Attempt, Delivery
 from postbacks.networks import webhook
 from tests.postbacks import receivers
@@ -88,7 +88,39 @@ def test_a_slow_destination_does_not_hold_back_the_others(
             assert future.result(timeout=0.8) is None
         assert not slow.done()
         assert slow.result(timeout=5) is None
+    sender.close()  # the last answer may still wait for its round
     assert set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_is_answered_before_its_attempt_is_written_and_close_writes_it(
+    project: Project,
+    make_install: Callable[..., Install],
+    sender: batcher.Batcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gate = threading.Event()
+    record = attempts.record
+
+    def held_record(settled: list[attempts.Settled], now: object) -> None:
+        if settled:
+            gate.wait(10)
+        record(settled, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(attempts, "record", held_record)
+    with receivers.serve(receivers.ok) as hook:
+        (pk,) = _installs(project, make_install, hook.url + "/hook", 1)
+        assert sender.submit(pk).result(timeout=10) is None
+        assert len(hook.received) == 1
+        row = Delivery.objects.get(pk=pk)
+        assert (row.state, row.attempt_count, row.lease_until is not None) == ("pending", 0, True)
+        gate.set()
+        sender.close()
+    row = Delivery.objects.get(pk=pk)
+    assert (row.state, row.attempt_count, row.lease_until) == ("delivered", 1, None)
+    assert list(Attempt.objects.values_list("delivery_id", "response_status")) == [(pk, 200)]
+    with pytest.raises(RuntimeError, match="closing"):
+        sender.submit(pk).result(timeout=10)
 
 
 class Chaos:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from attribution.models import Install, Project
 from hazelnut.http import HttpResult
-from postbacks import batcher, leases, tasks, throttle
+from postbacks import attempts, batcher, leases, tasks, throttle
 from postbacks.models import Attempt, Delivery
 from tests.postbacks.conftest import FakeWarehouse
 
@@ -45,11 +45,12 @@ def test_a_round_costs_the_same_statements_for_2_or_20_deliveries(
         claimed = batcher.work_round([], first, now)
     assert sorted(target.pk for target in claimed.ready) == sorted(first)
     second = _deliveries(project, make_install, size, "rd2")
-    answers = [(target, OK) for target in claimed.ready]
+    answers = [attempts.settle(target, OK, now) for target in claimed.ready]
+    assert [one.delay for one in answers] == [None] * size
+    assert Attempt.objects.filter(delivery_id__in=first).count() == 0  # settled, not written
     # SAVEPOINT, INSERT attempts, UPDATE deliveries, RELEASE; then UPDATE ... RETURNING.
     with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(5):
         done = batcher.work_round(answers, second, now)
-    assert done.delays == dict.fromkeys(first)
     assert len(done.ready) == size
     assert Attempt.objects.filter(delivery_id__in=first).count() == size
     assert set(Delivery.objects.filter(pk__in=first).values_list("state", flat=True)) == {
@@ -72,10 +73,14 @@ def test_a_round_records_each_outcome_and_releases_what_the_brakes_hold(
 
     ok, down, dead = claimed.ready
     terminal = HttpResult(400, b"{}", 1.0, "http_400", transient=False)
-    done = batcher.work_round([(ok, OK), (down, DOWN), (dead, terminal)], [], now)
-    assert done.delays[ok.pk] is None
-    assert done.delays[dead.pk] is None
-    assert 1.0 <= (done.delays[down.pk] or 0) <= 2.0
+    answers = [attempts.settle(ok, OK, now), attempts.settle(down, DOWN, now)]
+    answers.append(attempts.settle(dead, terminal, now))
+    assert [one.state for one in answers] == ["delivered", "retrying", "dead"]
+    assert answers[0].delay is None
+    assert answers[2].delay is None
+    assert 1.0 <= (answers[1].delay or 0) <= 2.0
+    done = batcher.work_round(answers, [], now)
+    assert done.record_error is None
     states = dict(Delivery.objects.filter(pk__in=ids[:3]).values_list("pk", "state"))
     assert states == {ok.pk: "delivered", down.pk: "retrying", dead.pk: "dead"}
     retry = Delivery.objects.get(pk=down.pk)
