@@ -19,6 +19,9 @@ import psycopg
 from django.db import connection
 from django.db.models import Model
 
+# A statement and its parameters.
+Query = tuple[str, list[Any]]
+
 
 def postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -52,21 +55,33 @@ def one_of(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
-def insert(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert `rows` (values in `fields` order, adapted for the database) in one statement."""
-    if not rows:
-        return
+def unnest(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> Query:
+    """PostgreSQL: `rows` (values in `fields` order) as a row source, one typed array a column."""
+    by_name = _fields(model)
+    arrays = ", ".join(f"%s::{by_name[name].cast_db_type(connection)}[]" for name in fields)
+    return f"unnest({arrays})", [list(column) for column in zip(*rows, strict=True)]
+
+
+def insert_sql(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> Query:
+    """One INSERT of `rows` (values in `fields` order, adapted for the database), to execute."""
     meta = model._meta
-    by_name = {field.attname: field for field in meta.concrete_fields}
+    by_name = _fields(model)
     columns = ", ".join(quote(str(by_name[name].column)) for name in fields)
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
     if postgres():
-        arrays = ", ".join(f"%s::{by_name[name].cast_db_type(connection)}[]" for name in fields)
-        sql += f"SELECT * FROM unnest({arrays})"
-        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
-    else:
-        row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql += "VALUES " + ", ".join([row_marks] * len(rows))
-        params = [value for row in rows for value in row]
-    with cursor() as bound:
-        bound.execute(sql, params)
+        source, params = unnest(model, fields, rows)
+        return sql + f"SELECT * FROM {source}", params
+    row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql += "VALUES " + ", ".join([row_marks] * len(rows))
+    return sql, [value for row in rows for value in row]
+
+
+def insert(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` (values in `fields` order, adapted for the database) in one statement."""
+    if rows:
+        with cursor() as bound:
+            bound.execute(*insert_sql(model, fields, rows))
+
+
+def _fields(model: type[Model]) -> dict[str, Any]:
+    return {field.attname: field for field in model._meta.concrete_fields}

@@ -3,8 +3,9 @@
 A try works from a `Leased` snapshot of its delivery (read once, under the lease) rather than a
 model instance. `settle` reads the answer into an attempt row and the delivery's next state
 (delivered, dead, or retrying after exponential backoff with jitter); `record` writes any number
-of settled tries in one transaction with one INSERT of attempt rows and one UPDATE per shared
-next state, and mirrors them to the warehouse once committed, so the unbatched path and the
+of settled tries atomically (on PostgreSQL one statement; elsewhere one INSERT of attempt rows
+and one UPDATE per shared next state in a transaction) and mirrors them to the warehouse once
+committed, so the unbatched path and the
 batched sender keep the same log at a cost per batch rather than per try.
 """
 
@@ -152,22 +153,42 @@ def settle(target: Leased, result: HttpResult, now: dt.datetime) -> Settled:
 
 
 def record(settled: Sequence[Settled], now: dt.datetime) -> None:
-    """Write the tries' attempt rows and next states in one transaction, then mirror them."""
+    """Write the tries' attempt rows and next states atomically, then mirror them."""
     if not settled:
         return
-    with transaction.atomic():
-        _insert_attempts(settled, now)
-        _save_states(settled, now)
-        tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for one in settled:
-            tables[one.table].append(warehouse_row(one, now))
-        for table, rows in tables.items():
-            ledger.mirror(table, rows)
-
-
-def _insert_attempts(settled: Sequence[Settled], now: dt.datetime) -> None:
     created = connection.ops.adapt_datetimefield_value(now)
-    bulk.insert(Attempt, _ATTEMPT_FIELDS, [(*one.attempt, created) for one in settled])
+    tries = [(*one.attempt, created) for one in settled]
+    if bulk.postgres():
+        _record_in_one_statement(settled, tries, now)
+    else:
+        with transaction.atomic():
+            bulk.insert(Attempt, _ATTEMPT_FIELDS, tries)
+            _save_states(settled, now)
+    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for one in settled:
+        tables[one.table].append(warehouse_row(one, now))
+    for table, rows in tables.items():
+        ledger.mirror(table, rows)
+
+
+def _record_in_one_statement(
+    settled: Sequence[Settled], tries: list[tuple[Any, ...]], now: dt.datetime
+) -> None:
+    # A statement is atomic by itself: one round trip instead of a transaction's four.
+    insert, insert_params = bulk.insert_sql(Attempt, _ATTEMPT_FIELDS, tries)
+    columns = ("id", *_STATE_FIELDS)
+    states = [(one.target.pk, *one.changes(now)) for one in settled]
+    source, state_params = bulk.unnest(Delivery, columns, states)
+    q = bulk.quote
+    assignments = ", ".join(f"{q(name)} = new_state.{q(name)}" for name in _STATE_FIELDS)
+    sql = (
+        f"WITH tries AS ({insert}) UPDATE {q(Delivery._meta.db_table)} AS delivery "
+        f"SET {assignments}, {q('lease_until')} = NULL "
+        f"FROM {source} AS new_state({', '.join(q(name) for name in columns)}) "
+        f"WHERE delivery.{q('id')} = new_state.{q('id')}"
+    )
+    with bulk.cursor() as cursor:
+        cursor.execute(sql, [*insert_params, *state_params])
 
 
 def _save_states(settled: Sequence[Settled], now: dt.datetime) -> None:
