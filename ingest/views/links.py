@@ -13,6 +13,7 @@ import json
 import uuid
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from attribution import queries
@@ -25,6 +26,8 @@ _UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
 NOT_FOUND = "<!doctype html><title>Link not found</title><p>This link does not exist.</p>"
 
 
+# A link is only ever followed: any other method is a 405, not the CSRF check's 403 page.
+@csrf_exempt
 @require_safe
 def campaign_link(request: HttpRequest, display_id: str = "") -> HttpResponse:
     display_id = display_id or request.GET.get(links.CAMPAIGN_PARAM, "")

@@ -97,6 +97,18 @@ def test_unknown_link_is_a_404(api: Api, published: Published) -> None:
     assert published.messages == []
 
 
+def test_a_link_answers_other_methods_with_405_and_records_nothing(
+    campaign: Campaign, published: Published
+) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    for method in (strict.post, strict.put, strict.delete):
+        response = method("/spring", data="{}", content_type="application/json")
+        assert response.status_code == 405
+        assert response["Allow"] == "GET, HEAD"
+    assert strict.head("/spring", headers={"user-agent": DESKTOP}).status_code == 302
+    assert published.messages == []
+
+
 def test_catch_all_leaves_other_routes_alone(api: Api) -> None:
     assert Client().get("/healthz").status_code == 200
     assert Client().get("/admin").status_code == 301
