@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 
 @task(DELIVER)
 def deliver(delivery_id: int) -> None:
-    delay = postbacks.run_delivery(delivery_id)
+    delay = postbacks.run_delivery(delivery_id, recorded=False)
     if delay is not None:
         deliver.apply_async(kwargs={"delivery_id": delivery_id}, countdown=delay)
 

@@ -5,9 +5,15 @@ Keys (all expire after the store TTL, default 30 days, `HAZELNUT_CLICK_STORE_TTL
   hz:clicks:<project>:gaid:<gaid>          sorted set of click ids scored by click time (epoch s)
   hz:clicks:<project>:idfa:<idfa>          same, by IDFA
   hz:clicks:<project>:ip:<ip>              same, by IP (probabilistic matching)
+  hz:clicks:<project>:sent:<ip>            clicks redirected but maybe not stored yet (an hour)
 PostgreSQL stays the truth (the Click row, its unique click id and its claim); this store only
 makes the lookups fast: one install's lookup is one round trip (a server-side script reads the
 index ranges and the summaries they name), and a batch of installs shares one pipelined trip.
+
+A click is stored by its own task, which may run after the install it led to when the workers
+lag. The link redirect therefore announces each click under its IP (`announce`), and a lookup
+also returns the announced clicks in the IP window that are not stored yet (`Found.unstored`),
+so IP matching can wait for them instead of calling the install organic.
 """
 
 from __future__ import annotations
@@ -23,8 +29,13 @@ from datetime import datetime
 from typing import Any
 
 import redis
+import structlog
 from django.conf import settings
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
+
+from hazelnut.net import normalize_ip
+
+log = structlog.get_logger(__name__)
 
 _connection: redis.Redis | None = None
 _lock = threading.Lock()
@@ -41,6 +52,10 @@ def connection() -> redis.Redis:
 
 def ttl_seconds() -> int:
     return int(getattr(settings, "HAZELNUT_CLICK_STORE_TTL_DAYS", 30)) * 86_400
+
+
+# Announcements outlive any wait for the click (HAZELNUT_REFERRER_CLICK_WAIT_SECONDS) by far.
+ANNOUNCED_SECONDS = 3_600
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,22 @@ def save(click: StoredClick, client: redis.Redis | None = None) -> None:
     pipe.execute()
 
 
+def announce(project_id: int, ip: str | None, click_id: str, clicked_at: float) -> None:
+    """Note a click on its way to the store, under its IP; Redis down only costs the note."""
+    address = normalize_ip(ip)
+    if not address:
+        return
+    key = f"hz:clicks:{project_id}:sent:{address}"
+    pipe = connection().pipeline(transaction=False)
+    pipe.zadd(key, {click_id: clicked_at})
+    pipe.zremrangebyscore(key, "-inf", clicked_at - ANNOUNCED_SECONDS)
+    pipe.expire(key, ANNOUNCED_SECONDS)
+    try:
+        pipe.execute()
+    except RedisError as exc:
+        log.warning("attribution.click.unannounced", project_id=project_id, error=str(exc))
+
+
 @dataclass(frozen=True)
 class Lookup:
     """The keys an install can be matched on, and the window each may look back over."""
@@ -113,6 +144,8 @@ class Found:
     by_device: list[StoredClick]
     by_click_id: StoredClick | None
     by_ip: list[StoredClick]
+    # Click ids announced from the install's IP inside its window whose clicks are not stored.
+    unstored: tuple[str, ...] = ()
 
 
 # One lookup in one round trip: the index ranges and the click summaries they name. The summary
@@ -128,17 +161,22 @@ for i = 1, device_keys do
     wanted[#wanted + 1] = 'hz:click:' .. id
   end
 end
+local unstored = {}
 if ARGV[6] == '1' then
   local ids = redis.call('ZREVRANGEBYSCORE', KEYS[device_keys + 1], now, ip_min, 'LIMIT', 0, limit)
   for _, id in ipairs(ids) do
     ip[#ip + 1] = id
     wanted[#wanted + 1] = 'hz:click:' .. id
   end
+  local sent = redis.call('ZREVRANGEBYSCORE', KEYS[device_keys + 2], now, ip_min, 'LIMIT', 0, limit)
+  for _, id in ipairs(sent) do
+    if redis.call('EXISTS', 'hz:click:' .. id) == 0 then unstored[#unstored + 1] = id end
+  end
 end
 if ARGV[7] ~= '' then wanted[#wanted + 1] = 'hz:click:' .. ARGV[7] end
 local raw = {}
 if #wanted > 0 then raw = redis.call('MGET', unpack(wanted)) end
-return {device, ip, raw}
+return {device, ip, raw, unstored}
 """
 
 # Redis names a loaded script by the SHA1 of its body.
@@ -208,7 +246,7 @@ def _script_args(lookup: Lookup, limit: int) -> tuple[int, list[str | int]] | No
     ]
     device_keys = len(keys)
     if lookup.ip:
-        keys.append(f"{base}:ip:{lookup.ip}")
+        keys += [f"{base}:ip:{lookup.ip}", f"{base}:sent:{lookup.ip}"]
     if not keys and not lookup.click_id:
         return None
     now = lookup.at.timestamp()
@@ -225,7 +263,7 @@ def _script_args(lookup: Lookup, limit: int) -> tuple[int, list[str | int]] | No
 
 
 def _found(lookup: Lookup, answer: list[list[bytes]]) -> Found:
-    device_ids, ip_ids, raw = answer
+    device_ids, ip_ids, raw, unstored = answer
     clicks = {c.click_id: c for c in (StoredClick.from_json(r) for r in raw if r)}
     mine = {cid: c for cid, c in clicks.items() if c.project_id == lookup.project_id}
     by_click_id = mine.get(lookup.click_id) if lookup.click_id else None
@@ -233,6 +271,7 @@ def _found(lookup: Lookup, answer: list[list[bytes]]) -> Found:
         by_device=_unique(mine, list(device_ids)),
         by_click_id=by_click_id,
         by_ip=_unique(mine, list(ip_ids)),
+        unstored=tuple(_text(cid) for cid in unstored),
     )
 
 

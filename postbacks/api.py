@@ -81,15 +81,19 @@ def http_client() -> HttpClient:
     return sender.client()
 
 
-def run_delivery(delivery_id: int, client: HttpClient | None = None) -> float | None:
+def run_delivery(
+    delivery_id: int, client: HttpClient | None = None, *, recorded: bool = True
+) -> float | None:
     """Try a delivery once; seconds until it should be tried again, or None when finished.
 
-    Without `client` the try goes through the process's batched sender (when enabled).
+    Without `client` the try goes through the process's batched sender (when enabled), and
+    returns once its attempt is written unless `recorded` is False (a task that only needs the
+    delay need not wait for the write).
     """
     from postbacks import delivery, sender
 
     if client is None:
-        return sender.deliver(delivery_id)
+        return sender.deliver(delivery_id, recorded=recorded)
     return delivery.run(delivery_id, client)
 
 

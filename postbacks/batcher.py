@@ -14,7 +14,8 @@ attempt row goes into the next round, which also leases the task's next delivery
 that row would cost every try a second round. Nothing is lost by it: until the row is written the
 delivery stays leased and open, so a worker that dies in between leaves it to the lease's lapse
 and the sweeper, exactly as one that dies while the request is on the wire. `close` (also run at
-exit) writes what was answered before the loop stops.
+exit) writes what was answered before the loop stops. A caller that reads the delivery back
+afterwards submits with `recorded=True` and is answered after the round that writes the row.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ log = structlog.get_logger(__name__)
 
 Result = float | None
 Waiter = concurrent.futures.Future[Result]
+
+
+class RecordedWaiter(Waiter):
+    """A waiter answered only once its try's attempt row is written."""
 
 
 @dataclass
@@ -173,6 +178,8 @@ class Batcher:
         self._inbox_lock = threading.Lock()
         self._woken = False
         self._answers: deque[Settled] = deque()
+        # Answered groups with a RecordedWaiter, held until their attempt rows are written.
+        self._held: dict[int, tuple[list[Waiter], Result]] = {}
         self._closing = False  # seen by the loop: no new sends, record what is answered
         self._closed = False  # seen by submit: no new work
         self._loop = uvloop.new_event_loop()
@@ -181,8 +188,8 @@ class Batcher:
         self._thread.start()
         self._ready.wait(10)
 
-    def submit(self, delivery_id: int) -> Waiter:
-        waiter: Waiter = concurrent.futures.Future()
+    def submit(self, delivery_id: int, *, recorded: bool = False) -> Waiter:
+        waiter: Waiter = RecordedWaiter() if recorded else concurrent.futures.Future()
         with self._inbox_lock:
             if self._closed:
                 waiter.set_exception(RuntimeError("the postback sender is closing"))
@@ -277,11 +284,23 @@ class Batcher:
                 )
             except Exception as exc:  # noqa: BLE001  (even the connection failed)
                 _unrecorded(answers, exc)
+                self._release(answers, exc)
                 _fail(waiters.values(), exc)
                 continue
             if done.record_error is not None:
                 _unrecorded(answers, done.record_error)
+            self._release(answers, done.record_error)
             self._start(waiters, done)
+
+    def _release(self, answers: list[Settled], error: Exception | None) -> None:
+        for answer in answers:
+            if (held := self._held.pop(answer.target.pk, None)) is None:
+                continue
+            group, delay = held
+            if error is None:
+                _resolve(group, delay)
+            else:
+                _fail([group], error)
 
     async def _on_database(self, function: Any, *args: Any) -> Any:
         def call() -> Any:
@@ -312,9 +331,12 @@ class Batcher:
         except Exception as exc:  # noqa: BLE001  (unreadable answer: the lease lapses, it retries)
             _fail([group], exc)
             return
+        if any(isinstance(waiter, RecordedWaiter) for waiter in group):
+            self._held[target.pk] = (group, settled.delay)
+        else:
+            _resolve(group, settled.delay)
         self._answers.append(settled)
         self._wake.set()
-        _resolve(group, settled.delay)
 
 
 def _resolve(group: list[Waiter], value: Result) -> None:

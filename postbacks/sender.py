@@ -24,10 +24,15 @@ def client() -> HttpClient:
     )
 
 
-def deliver(delivery_id: int) -> float | None:
-    """One try of the delivery, through the batched sender unless it is switched off."""
+def deliver(delivery_id: int, *, recorded: bool = False) -> float | None:
+    """One try of the delivery, through the batched sender unless it is switched off.
+
+    The batched sender answers when the try is settled and writes its attempt a moment later;
+    `recorded` waits for the write too.
+    """
     from postbacks import batcher, delivery, leases
 
     if getattr(settings, "HAZELNUT_POSTBACK_BATCHING", True):
-        return batcher.get().submit(delivery_id).result(timeout=leases.LEASE.total_seconds())
+        waiter = batcher.get().submit(delivery_id, recorded=recorded)
+        return waiter.result(timeout=leases.LEASE.total_seconds())
     return delivery.run(delivery_id, client())

@@ -20,7 +20,8 @@ TIER_PROBABILISTIC = 3
 
 
 class ClickPending(Exception):
-    """The install's referrer names one of our clicks that its own task has not stored yet.
+    """The install may come from a click of ours that its own task has not stored yet: the
+    install's referrer names it, or the link redirect announced it from the install's IP.
 
     Raised while the install is younger than HAZELNUT_REFERRER_CLICK_WAIT_SECONDS: the round
     writes nothing and the install's task is retried, as for a lock held elsewhere.

@@ -6,6 +6,11 @@ A browser click and an app install never share a user agent, so the probabilisti
 only what both sides can state: platform and OS version (case C11). Impressions (view-through)
 only count inside the view-through window, and only on device ids.
 
+An install with no deterministic match whose IP has clicks announced by the link redirect but
+not stored yet (their task lags behind the install's) waits for them like a referrer's click
+(ClickPending, up to HAZELNUT_REFERRER_CLICK_WAIT_SECONDS after the install), so a lagging
+click worker does not turn a matched install organic.
+
 A click that names none of the project's campaigns (a landing-page view whose utm parameters
 match no link) is kept as a touch but never offered as a candidate: there is nothing to credit,
 and a view after the link tap would otherwise take the install away from the link's campaign.
@@ -15,11 +20,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
+
 from attribution import clickstore
 from attribution.strategies.base import (
     TIER_DETERMINISTIC,
     TIER_PROBABILISTIC,
     Candidate,
+    ClickPending,
     InstallContext,
     Outcome,
 )
@@ -66,6 +75,12 @@ class ClickMatch:
             and 0 <= now - by_id.clicked_at <= windows.click_lookback
         ):
             candidates.append(self._candidate(by_id, TIER_DETERMINISTIC, "click_id"))
+        details: dict[str, Any] = {}
+        if found.unstored and not candidates:
+            waited = (timezone.now() - context.at).total_seconds()
+            if waited < settings.HAZELNUT_REFERRER_CLICK_WAIT_SECONDS:
+                raise ClickPending(found.unstored[0])
+            details["clicks_not_stored"] = list(found.unstored)
         rejected = []
         for click in found.by_ip:
             if click.is_view or click.campaign_id is None:
@@ -80,7 +95,6 @@ class ClickMatch:
                         "os_version": click.os_version,
                     }
                 )
-        details: dict[str, list[Any]] = {}
         if rejected:
             details["rejected_ip_clicks"] = rejected
         if uncredited:

@@ -1,22 +1,24 @@
 """`GET /<display_id>` (or `/?c=<display_id>`): record the click, send the visitor on.
 
-The click is published, not stored here; the redirect never waits for attribution. The click id
-(`lr_ia_id`) is made here so the Play Store referrer can carry it to the app. A link is served
-only on its project's link domains once it has one (`links.served_on`), and clicks are recorded
-up to a per-IP rate (HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND).
+The click is published, not stored here; the redirect never waits for attribution. It is also
+announced under its IP in the click store, so an install that overtakes it waits for it. The
+click id (`lr_ia_id`) is made here so the Play Store referrer can carry it to the app. A link is
+served only on its project's link domains once it has one (`links.served_on`), and clicks are
+recorded up to a per-IP rate (HAZELNUT_RATE_LIMIT_CLICK_PER_SECOND).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import time
 import uuid
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from attribution import queries
+from attribution import clickstore, queries
 from attribution.contracts import RECORD_CLICK, ClickMessage
 from hazelnut import metrics
 from ingest import links, messages, ratelimit
@@ -63,7 +65,9 @@ def _record(
     if not ratelimit.allows(ratelimit.CLICK_IP, messages.request_ip(request)):
         metrics.LINK_CLICKS_UNRECORDED.labels("rate_limited").inc()
         return
-    publish(RECORD_CLICK, _click(request, project_id, campaign_id, click_id, params))
+    click = _click(request, project_id, campaign_id, click_id, params)
+    publish(RECORD_CLICK, click)
+    clickstore.announce(project_id, click["ip"], click_id, time.time())
 
 
 def _click(

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
+from attribution import clickstore
 from attribution.contracts import RECORD_CLICK
 from attribution.models import App, Campaign, Domain, Platform, Project
 from hazelnut import metrics, ratelimit
@@ -54,6 +56,28 @@ def test_desktop_goes_to_the_campaign_site(campaign: Campaign, published: Publis
     (click,) = published.of(RECORD_CLICK)
     assert click["params"] == {"gclid": "abc"}
     assert len(click["click_id"]) == 32
+
+
+def test_a_recorded_click_is_announced_under_its_ip_until_it_is_stored(
+    campaign: Campaign, published: Published
+) -> None:
+    _get("/spring", ANDROID, ip="::ffff:198.51.100.77")
+    (click,) = published.of(RECORD_CLICK)
+
+    def unstored(ip: str) -> tuple[str, ...]:
+        at = timezone.now()
+        return clickstore.find(
+            clickstore.Lookup(campaign.project_id, at, None, None, ip, None, 0, 60)
+        ).unstored
+
+    assert unstored("198.51.100.77") == (click["click_id"],)
+    assert unstored("198.51.100.78") == ()
+    stored = clickstore.StoredClick(
+        click["click_id"], campaign.project_id, campaign.pk, "", 0.0, "ANDROID", "14",
+        "198.51.100.77", None, None, False,
+    )  # fmt: skip
+    clickstore.save(stored)
+    assert unstored("198.51.100.77") == ()
 
 
 def test_ios_browser_goes_to_the_app_store(campaign: Campaign, published: Published) -> None:

@@ -123,6 +123,33 @@ def test_a_task_is_answered_before_its_attempt_is_written_and_close_writes_it(
         sender.submit(pk).result(timeout=10)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_recorded_submit_is_answered_only_after_its_attempt_is_written(
+    project: Project,
+    make_install: Callable[..., Install],
+    sender: batcher.Batcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gate = threading.Event()
+    record = attempts.record
+
+    def held_record(settled: list[attempts.Settled], now: object) -> None:
+        if settled:
+            gate.wait(10)
+        record(settled, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(attempts, "record", held_record)
+    with receivers.serve(receivers.ok) as hook:
+        (pk,) = _installs(project, make_install, hook.url + "/hook", 1)
+        waiter = sender.submit(pk, recorded=True)
+        with pytest.raises(TimeoutError):
+            waiter.result(timeout=0.5)
+        assert len(hook.received) == 1
+        gate.set()
+        assert waiter.result(timeout=10) is None
+    assert _state(sender, pk) == "delivered"
+
+
 class Chaos:
     def __init__(self) -> None:
         self.rng = random.Random(11)
