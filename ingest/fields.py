@@ -107,6 +107,19 @@ class Object(Field):
 
 
 @dataclass(frozen=True)
+class EventData(Object):
+    """Free-form event facts, kept as sent; a numeric `amount` among them is summed by the
+    reports, so it must fit a money column like a payment's (it may be negative: a refund)."""
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        amount = value.get("amount")
+        if isinstance(amount, int | Decimal) and not isinstance(amount, bool):
+            Amount(f"{self.name}.amount").clean(abs(amount))
+        return value
+
+
+@dataclass(frozen=True)
 class TextList(Field):
     max_items: int = 10
     max_length: int = 200

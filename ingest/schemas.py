@@ -12,6 +12,7 @@ from ingest.fields import (
     Boolean,
     Choice,
     Currency,
+    EventData,
     Number,
     Object,
     Schema,
@@ -25,7 +26,7 @@ TOKEN = Text("token", required=True, max_length=64, allow_blank=False)
 PLATFORM = Text("platform", max_length=32)
 DEVICE_DATA = Object("device_data", help="Free-form device facts; stored as sent.")
 SINCE_INSTALL = Number("time_since_app_install", help="Seconds since the first SDK init.")
-EVENT_DATA = Object("event_data")
+EVENT_DATA = EventData("event_data")
 USER_ID = Text("user_id", max_length=200)
 PAYMENT_ID = Text("payment_id", max_length=200)
 PAYMENT_TYPE = Choice(

@@ -66,9 +66,18 @@ def record(message: EventMessage) -> CustomResult:
     return CustomResult(event.pk, duplicate=False)
 
 
+# What the warehouse's Decimal(18, 4) holds; ingest refuses larger amounts, older rows may not.
+_LARGEST = Decimal("1e14")
+
+
 def _amount(event: CustomEvent) -> Decimal:
     amount = (event.data or {}).get("amount")
-    return Decimal(str(amount)) if isinstance(amount, int | float) else Decimal(0)
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        return Decimal(0)
+    value = Decimal(str(amount))
+    if not value.is_finite() or abs(value) >= _LARGEST:
+        return Decimal(0)
+    return value.quantize(Decimal("0.0001"))
 
 
 def warehouse_row(event: CustomEvent, install: Any) -> dict[str, Any]:

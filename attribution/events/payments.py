@@ -115,7 +115,8 @@ def warehouse_row(payment: Payment, install: Any, *, removal: bool = False) -> d
         name=payment.type,
         event_key=payment.payment_id or f"row:{payment.pk}",
         occurred_at=payment.occurred_at,
-        amount=-amount if removal else amount,
+        # A removal repeats the payment's amount; reports subtract it (hazelnut.warehouse).
+        amount=amount,
         currency=payment.currency,
     )
 

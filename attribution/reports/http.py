@@ -69,8 +69,12 @@ def api_view(view: View) -> Callable[..., JsonResponse]:
     return wrapper
 
 
+# Far past any real listing, and page * limit stays inside a 64-bit OFFSET.
+MAX_PAGE = 1_000_000
+
+
 def page_and_limit(request: HttpRequest, *, default: int, maximum: int) -> tuple[int, int]:
-    page = _positive_int(request, "page", 1, maximum=None)
+    page = _positive_int(request, "page", 1, maximum=MAX_PAGE)
     limit = _positive_int(request, "limit", default, maximum=maximum)
     return page, limit
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from attribution.events import custom, signup
@@ -64,6 +65,22 @@ def test_custom_event_id_dedup(
     assert (first.duplicate, again.duplicate, first.event_id) == (False, True, again.event_id)
     assert CustomEvent.objects.count() == 3
     assert len(warehouse.rows["user_events"]) == 3
+
+
+def test_a_custom_event_amount_the_warehouse_cannot_hold_is_counted_as_zero(
+    project: Project, warehouse: FakeWarehouse, run_tasks: list[tuple[str, dict[str, Any]]]
+) -> None:
+    for event_id, amount in (("big", 1e308), ("refund", -2.5), ("fine", 0.123456), ("odd", "7")):
+        body = {"event_name": "purchase", "event_id": event_id, "event_data": {"amount": amount}}
+        custom.record(message(project.pk, body, instance=None))
+
+    amounts = {row["event_key"]: row["amount"] for row in warehouse.rows["user_events"]}
+    assert amounts == {
+        "big": Decimal(0),
+        "refund": Decimal("-2.5000"),
+        "fine": Decimal("0.1235"),
+        "odd": Decimal(0),
+    }
 
 
 def test_signup_maps_user_to_install_once(

@@ -43,6 +43,17 @@ def test_bad_payment_is_refused(
     assert published.messages == []
 
 
+def test_an_event_data_amount_must_fit_a_money_column(api: Api, published: Published) -> None:
+    event = {"event_name": "purchase", "install_instance_id": "inst-1"}
+    huge = api.sdk("capture-event", {**event, "event_data": {"amount": 1e308}})
+    refund = api.sdk("capture-event", {**event, "event_data": {"amount": -12.5}})
+
+    assert huge.status_code == 400
+    assert api.envelope(huge)["data"] == {"error": "invalid_amount", "field": "event_data.amount"}
+    assert refund.status_code == 201
+    assert [body["body"]["event_data"] for _, body in published.messages] == [{"amount": -12.5}]
+
+
 def test_amount_as_decimal_string_is_exact(api: Api, published: Published) -> None:
     response = api.sdk("capture-payment", {**PAYMENT, "amount": "0.1"})
 

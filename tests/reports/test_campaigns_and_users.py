@@ -59,6 +59,7 @@ def test_campaign_filters(
         ({"link": "not a link"}, 400),
         ({"limit": "1001"}, 422),
         ({"page": "x"}, 422),
+        ({"page": "100000000000000000"}, 422),
         ({"filter": "SOME"}, 400),
     ],
 )
@@ -109,6 +110,7 @@ def test_attributed_users_window_is_read_in_the_given_time_zone(api: Client, mon
         ({"display_id": "sum-a", "timezone": "Mars/Base"}, 400),
         ({"display_id": "sum-a", "start_timestamp": "yesterday"}, 400),
         ({"display_id": "sum-a", "limit": "5000"}, 422),
+        ({"display_id": "sum-a", "page": "9223372036854775807"}, 422),
     ],
 )
 def test_attributed_users_errors(

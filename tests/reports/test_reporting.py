@@ -116,6 +116,7 @@ def test_sorting_and_pages(api: Client, month: Month) -> None:
         ({"from": "2026-06-30", "to": "2026-06-01"}, 422, "invalid_period"),
         ({"limit": "101"}, 422, "invalid_limit"),
         ({"page": "0"}, 422, "invalid_page"),
+        ({"page": "99999999999999999999"}, 422, "invalid_page"),
         ({"view": "everything"}, 400, "invalid_view"),
         ({"platform": "web"}, 400, "invalid_platform"),
         ({"sort_field": "ip"}, 400, "invalid_sort_field"),
