@@ -101,6 +101,9 @@ class InstallFacts:
     integrations: dict[str, Any] = field(default_factory=dict)
     # The gclid Google put in the Play referrer, kept apart from a deep link's gclid.
     referrer_gclid: str = ""
+    network_name: str = ""  # the AdNetwork's display name
+    # What the winning strategy learnt (a Meta referrer's ad facts, Google's answer), as traced.
+    winner_details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def advertising_id(self) -> str:
@@ -208,7 +211,16 @@ def _install_facts(install: Install) -> InstallFacts:
         device_data=device,
         integrations=install.integrations if isinstance(install.integrations, dict) else {},
         referrer_gclid=referrer_gclid(install) if os_name == "android" else "",
+        network_name=campaign.network.name if campaign and campaign.network else "",
+        winner_details=_winner_details(install),
     )
+
+
+def _winner_details(install: Install) -> dict[str, Any]:
+    decision = install.decision if isinstance(install.decision, dict) else {}
+    winner = decision.get("winner") or {}
+    details = winner.get("details") if isinstance(winner, dict) else None
+    return details if isinstance(details, dict) else {}
 
 
 def _user(project_id: int, user_id: str) -> tuple[dict[str, str], Install | None]:

@@ -110,7 +110,12 @@ class GoogleAdsApi:
             google_campaign,
             name=str(event.get("campaign_name") or ""),
         )
-        details.update(campaign_id=google_campaign, interaction_type=event.get("interaction_type"))
+        details.update(
+            campaign_id=google_campaign,
+            interaction_type=event.get("interaction_type"),
+            network_type=event.get("network_type"),
+            ad_group_id=event.get("ad_group_id"),
+        )
         details.update(trace)
         candidate = Candidate(
             strategy=self.name,

@@ -91,6 +91,8 @@ class MetaReferrer:
                 "campaign_group_name",
                 "ad_objective_name",
                 "is_instagram",
+                "publisher_platform",
+                "platform_position",
             )
             if k in decoded
         }

@@ -50,9 +50,11 @@ def body(install: InstallFacts, event: EventFacts | None) -> dict[str, Any]:
         "phone": user.get("phone") or None,
         "email": user.get("email") or None,
         "additional_data": event.data if event is not None else None,
+        "meta_campaign_details": _meta(install),
         "google_campaign_details": _google(install),
         "campaign_details": {
             "ad_network_code": install.network_code or None,
+            "ad_network_name": install.network_name or None,
             "campaign_id": install.network_campaign_id or None,
             "adset_id": install.ad_set_id or None,
             "ad_creative_id": install.ad_creative_id or None,
@@ -60,10 +62,43 @@ def body(install: InstallFacts, event: EventFacts | None) -> dict[str, Any]:
     }
 
 
+def _meta(install: InstallFacts) -> dict[str, Any] | None:
+    """Meta's ad facts: the campaign's, else what the decrypted install referrer said (Meta's
+    legacy names: campaign group = campaign, campaign = ad set, ad group = ad)."""
+    if install.network_code != "META":
+        return None
+    told = install.winner_details
+    return {
+        "ad_creative_id": install.ad_creative_id or told.get("ad_id") or None,
+        "ad_creative_name": install.ad_creative_name or told.get("adgroup_name") or None,
+        "ad_set_id": install.ad_set_id or told.get("campaign_id") or None,
+        "ad_set_name": install.ad_set_name or told.get("campaign_name") or None,
+        "campaign_group_id": install.network_campaign_id or told.get("campaign_group_id") or None,
+        "campaign_group_name": told.get("campaign_group_name") or install.campaign_name or None,
+        **{
+            key: told.get(key)
+            for key in (
+                "account_id",
+                "ad_objective_name",
+                "is_instagram",
+                "publisher_platform",
+                "platform_position",
+            )
+        },
+    }
+
+
 def _google(install: InstallFacts) -> dict[str, Any] | None:
     if install.network_code != "GOOGLE":
         return None
-    return {"gclid": install.click_ids.get("gclid"), "gbraid": install.click_ids.get("gbraid")}
+    told = install.winner_details
+    return {
+        "gclid": install.click_ids.get("gclid"),
+        "gbraid": install.click_ids.get("gbraid"),
+        "ga_source": told.get("network_type"),
+        "ad_group_id": told.get("ad_group_id") or install.ad_set_id or None,
+        "ad_group_name": install.ad_set_name or None,
+    }
 
 
 def slack_body(payload: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from hazelnut.http import HttpClient
 from postbacks import attempts, delivery, tasks
 from postbacks.frozen import FrozenRequest, Skip
 from postbacks.models import Delivery, PostbackEventMap
-from postbacks.networks import affiliate, meta
+from postbacks.networks import affiliate, meta, webhook
 from postbacks.networks.base import Context
 from tests.postbacks import receivers
 from tests.postbacks.conftest import network
@@ -325,3 +325,54 @@ def test_c17_meta_retry_past_seven_days_ends_dead_without_sending(
     assert row.last_error.startswith("too old: the destination takes this event only until ")
     assert row.attempt_count == 1
     assert row.request["send_before"] == (installed + meta.MAX_AGE).isoformat()
+
+
+def test_webhook_body_carries_the_networks_ad_details(
+    make_install: Callable[..., Install],
+) -> None:
+    told = {
+        "account_id": "act-9",
+        "campaign_id": "adset-7",
+        "campaign_name": "Lookalikes",
+        "adgroup_name": "Video 3",
+        "ad_id": "ad-3",
+        "campaign_group_name": "Spring (Meta)",
+        "is_instagram": True,
+        "publisher_platform": "instagram",
+        "platform_position": "reels",
+    }
+    on_meta = make_install(code="META", instance="inst-wm", decision={"winner": {"details": told}})
+    google_said = {"network_type": "Search", "ad_group_id": "ag-5"}
+    on_google = make_install(
+        code="GOOGLE",
+        instance="inst-wg",
+        click_ids={"gclid": "G-1"},
+        decision={"winner": {"details": google_said}},
+    )
+
+    meta_body = webhook.body(_facts_at(on_meta), None)
+    google_body = webhook.body(_facts_at(on_google), None)
+
+    assert meta_body["meta_campaign_details"] == {
+        "ad_creative_id": "ad-3",
+        "ad_creative_name": "Video 3",
+        "ad_set_id": "adset-7",
+        "ad_set_name": "Lookalikes",
+        "campaign_group_id": "2384",
+        "campaign_group_name": "Spring (Meta)",
+        "account_id": "act-9",
+        "ad_objective_name": None,
+        "is_instagram": True,
+        "publisher_platform": "instagram",
+        "platform_position": "reels",
+    }
+    assert meta_body["google_campaign_details"] is None
+    assert meta_body["campaign_details"]["ad_network_name"] == "Meta"
+    assert google_body["meta_campaign_details"] is None
+    assert google_body["google_campaign_details"] == {
+        "gclid": "G-1",
+        "gbraid": None,
+        "ga_source": "Search",
+        "ad_group_id": "ag-5",
+        "ad_group_name": None,
+    }
