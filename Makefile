@@ -23,9 +23,9 @@ migrate: install
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
-	@echo "web      http://127.0.0.1:8000/admin/   (health: /readyz, API docs: /api/docs/)"
-	@echo "flower   http://127.0.0.1:5555/"
-	@echo "grpc     127.0.0.1:50051"
+	@echo "web      http://127.0.0.1:$${WEB_PORT:-8000}/admin/   (health: /readyz, API docs: /api/docs/)"
+	@echo "flower   http://127.0.0.1:$${FLOWER_PORT:-5555}/"
+	@echo "grpc     127.0.0.1:$${GRPC_PORT:-50051}"
 	@# The embedded Redis is a daemon; stop it when honcho does, Ctrl-C included.
 	trap 'kill $$(cat $${HAZELNUT_STATE_DIR:-.hazelnut}/redis.pid 2>/dev/null) 2>/dev/null' EXIT INT TERM; $(VENV)/bin/honcho start -f Procfile
 

@@ -13,6 +13,7 @@ instead of reaching anyone.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +24,10 @@ from postbacks.api import map_event
 
 ACCOUNT = "hazelnut-demo"
 SINK = "http://127.0.0.1:9"  # the discard port: refused at once on a machine that runs nothing
-# The route hazelnut/urls.py mounts outside production, on `make run`'s web port.
-LOCAL_SINK = "http://127.0.0.1:8000/dev/outside"
+# `make run`'s web server (WEB_PORT, as in the Procfile), and the route hazelnut/urls.py mounts
+# on it outside production.
+WEB_ORIGIN = "http://127.0.0.1:" + os.environ.get("WEB_PORT", "8000")
+LOCAL_SINK = WEB_ORIGIN + "/dev/outside"
 APPLE_PATH = "/adservices/api/v1/"
 GOOGLE_CLAIMS_PATH = "/google-ads/attribution"
 NETWORK_PREFIX = "/networks/"

@@ -80,6 +80,7 @@ class ClickMatch:
             waited = (timezone.now() - context.at).total_seconds()
             if waited < settings.HAZELNUT_REFERRER_CLICK_WAIT_SECONDS:
                 raise ClickPending(found.unstored[0])
+            # Limit: a click stored after the wait is over never re-decides the install.
             details["clicks_not_stored"] = list(found.unstored)
         rejected = []
         for click in found.by_ip:

@@ -53,7 +53,7 @@ class Command(BaseCommand):
     def _create(self) -> dict[str, Any]:
         Project.objects.filter(name="Demo").delete()
         project, server_key = Project.new(
-            "Demo", website="https://demo.hazelnut.test", allowed_origins="http://127.0.0.1:8000"
+            "Demo", website="https://demo.hazelnut.test", allowed_origins=demo.WEB_ORIGIN
         )
         project.save()
         android = App.objects.create(

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from attribution import demo
 from ingest.simulation import report
 from ingest.simulation.client import Signing
 from ingest.simulation.run import Options, ServerUnreachable, simulate
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--server-key", default="", help="For server-side payments.")
         parser.add_argument("--signing-key-id", default="")
         parser.add_argument("--signing-secret", default="")
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--base-url", default=demo.WEB_ORIGIN)
         parser.add_argument("--installs", type=int, default=120)
         parser.add_argument("--rate", type=float, default=3.0, help="Journeys per second.")
         parser.add_argument("--seed", type=int, default=None)
