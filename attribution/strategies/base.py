@@ -103,6 +103,19 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def stale_referrer(context: InstallContext) -> Outcome | None:
+    """An Outcome with no candidate when the Play referrer's store click is older than the
+    project's click look-back (Play keeps a referrer for 90 days); None when it is not."""
+    clicked = context.referrer.click_time
+    if clicked is None or (context.at - clicked).total_seconds() <= context.windows.click_lookback:
+        return None
+    details = {
+        "click_time": clicked.isoformat(),
+        "click_lookback_hours": context.windows.click_lookback // 3600,
+    }
+    return Outcome(note="referrer click older than the click look-back window", details=details)
+
+
 class Strategy(Protocol):
     name: str
     external: bool

@@ -22,6 +22,7 @@ from attribution.strategies.base import (
     Candidate,
     InstallContext,
     Outcome,
+    stale_referrer,
 )
 from hazelnut.http import RetryPolicy, default_client
 
@@ -38,6 +39,8 @@ class GoogleAdsReferrer:
 
     def run(self, context: InstallContext) -> Outcome:
         referrer = context.referrer
+        if (stale := stale_referrer(context)) is not None:
+            return stale
         # Anyone can write gad_campaignid into a store link, so the referrer alone only finds a
         # campaign; it registers none (Google's own claim below does).
         google_campaign = referrer.params.get("gad_campaignid", "")

@@ -22,6 +22,7 @@ from attribution.strategies.base import (
     ClickPending,
     InstallContext,
     Outcome,
+    stale_referrer,
 )
 
 # The ids our links mint (uuid4 hex); another tracker's click_id in a referrer is not waited for.
@@ -39,6 +40,8 @@ class PlayReferrerStrategy:
         referrer = context.referrer
         if referrer.is_organic:
             return Outcome(note="organic or placeholder referrer")
+        if (stale := stale_referrer(context)) is not None:
+            return stale
         touched = referrer.click_time.timestamp() if referrer.click_time else None
         details: dict[str, object] = {"utm": referrer.utm}
         click = self._our_click(context)

@@ -124,6 +124,36 @@ def test_c08_referrer_timestamps_are_seconds_and_zero_is_unknown(
     assert install.store_click_at.isoformat() == "2024-05-29T16:26:40+00:00"
 
 
+@pytest.mark.parametrize(
+    ("referrer", "strategy"),
+    [
+        ("utm_source=partner_x&utm_medium=cpi&utm_campaign=c08", "play_referrer"),
+        ("gclid=Cj0-old&utm_source=google-play&utm_medium=cpc", "google_ads_referrer"),
+    ],
+)
+def test_a_referrer_click_older_than_the_click_look_back_credits_nothing(
+    project: Project, run: Run, referrer: str, strategy: str
+) -> None:
+    data = {
+        "gaid": "c08b0000-0000-4000-8000-000000000008",
+        "install_ref": referrer,
+        "install_ref_referrerClickTimestampSeconds": 1717000000,  # 2024-05-29T16:26:40Z
+    }
+    # The project's click look-back is 168 hours; the store click was 169 hours before.
+    at = "2024-06-05T17:26:40Z"
+    message = install_message(project, "inst-old", at=at, device_data=data, user_agent=DALVIK)
+    run(ATTRIBUTE_INSTALL, message)
+
+    install = Install.objects.get(install_instance_id="inst-old")
+    assert (project.click_lookback_hours, install.attribution_type) == (168, "ORGANIC")
+    (step,) = [s for s in install.decision["strategies"] if s["name"] == strategy]
+    assert step["note"] == "referrer click older than the click look-back window"
+    assert step["details"] == {
+        "click_time": "2024-05-29T16:26:40+00:00",
+        "click_lookback_hours": 168,
+    }
+
+
 def test_c22_referrer_click_id_is_matched_back_to_the_click(
     project: Project, run: Run, make_campaign: Callable[..., Campaign]
 ) -> None:
