@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from attribution.events import skan
 from attribution.models import (
@@ -110,6 +111,33 @@ def wait_for_install(project_id: int, install_instance_id: str) -> Install | Non
             .filter(project_id=project_id, install_instance_id=install_instance_id)
             .first()
         )
+    )
+
+
+def unopened_deeplink(project_id: int, install_instance_id: str) -> str | None:
+    """The deferred deep link of an attributed install that no legacy SDK has opened yet."""
+    found = (
+        Install.objects.filter(
+            project_id=project_id,
+            install_instance_id=install_instance_id,
+            status=Install.Status.ATTRIBUTED,
+            deeplink_opened_at__isnull=True,
+        )
+        .exclude(campaign__deeplink="")
+        .values_list("campaign__deeplink", flat=True)
+        .first()
+    )
+    return found or None
+
+
+def mark_deeplink_opened(project_id: int, install_instance_id: str) -> bool:
+    """Remember that the app opened its deferred deep link; False if already known or no install."""
+    return bool(
+        Install.objects.filter(
+            project_id=project_id,
+            install_instance_id=install_instance_id,
+            deeplink_opened_at__isnull=True,
+        ).update(deeplink_opened_at=timezone.now())
     )
 
 

@@ -58,6 +58,8 @@ class Install(models.Model):
     fanout_published_at = models.DateTimeField(null=True, blank=True)
     # The last time the sweeper re-drove this install while it was pending: at most once a grace.
     redriven_at = models.DateTimeField(null=True, blank=True)
+    # When a legacy SDK reported opening the deferred deep link `trigger` handed it.
+    deeplink_opened_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField()
     session_count = models.PositiveIntegerField(default=1)
     push_token = models.TextField(blank=True)

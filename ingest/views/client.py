@@ -101,14 +101,19 @@ class SignupView(EdgeView):
             "install_instance_id": IID,
             "data": {"referral_code": "FRIEND10"},
         },
-        responses={200: ("Signup received.", {"trigger": False, "deeplink": None})},
+        responses={
+            200: ("Signup received.", {"trigger": True, "deeplink": "myapp://promo/spring"})
+        },
         errors=SDK_ERRORS,
     )
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.TRIGGER)
         fields["user_data"]["id"] = fields["user_id"] = user_data_id(fields["user_data"])
         publish(RECORD_SIGNUP, messages.event(project.pk, fields, "sdk"))
-        data = {"trigger": False, "deeplink": None, **skan_values(project.pk, "signup")}
+        # Legacy SDKs open `deeplink` when `trigger` is true, then call deeplink-triggered.
+        deeplink = queries.unopened_deeplink(project.pk, instance_of(fields))
+        data = {"trigger": deeplink is not None, "deeplink": deeplink}
+        data.update(skan_values(project.pk, "signup"))
         return envelope("Signup received.", 200, data)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.http import HttpResponse
 from rest_framework.request import Request
 
+from attribution import queries
 from ingest import auth, ratelimit, schemas
 from ingest.body import raw_body
 from ingest.errors import envelope
 from ingest.views.base import EdgeView
-from ingest.views.client import IID, TAG
+from ingest.views.client import IID, TAG, instance_of
 from ingest.views.docs import SDK_ERRORS, documented
 from ingest.views.sdk import accept
 
@@ -24,7 +25,8 @@ class DeeplinkTriggeredView(EdgeView):
         errors=SDK_ERRORS,
     )
     def post(self, request: Request) -> HttpResponse:
-        accept(request, schemas.DEEPLINK_TRIGGERED)
+        project, fields = accept(request, schemas.DEEPLINK_TRIGGERED)
+        queries.mark_deeplink_opened(project.pk, instance_of(fields))
         return envelope("Deep link trigger recorded.", 200)
 
 

@@ -99,6 +99,32 @@ def test_signup_is_published(api: Api, published: Published) -> None:
     assert message["body"]["data"] == {"k": 1}
 
 
+def test_trigger_hands_legacy_sdks_the_deferred_deep_link_until_they_open_it(api: Api) -> None:
+    campaign = Campaign.objects.create(
+        project=api.project, display_id="spring", name="Spring", deeplink="app://spring"
+    )
+    install = _install(api, campaign=campaign, attribution_type=AttributionType.INORGANIC)
+    signup = {"user_data": {"id": "u1"}, "install_instance_id": IID}
+
+    pending = api.envelope(api.sdk("trigger", signup))["data"]
+    Install.objects.filter(pk=install.pk).update(status=Install.Status.ATTRIBUTED)
+    first = api.envelope(api.sdk("trigger", signup))["data"]
+    api.sdk("deeplink-triggered", {"install_instance_id": IID})
+    later = api.envelope(api.sdk("trigger", signup))["data"]
+
+    assert (pending["trigger"], pending["deeplink"]) == (False, None)
+    assert (first["trigger"], first["deeplink"]) == (True, "app://spring")
+    assert (later["trigger"], later["deeplink"]) == (False, None)
+    assert Install.objects.get().deeplink_opened_at is not None
+
+
+def test_trigger_has_no_deep_link_for_an_organic_install(api: Api) -> None:
+    _install(api, status=Install.Status.ATTRIBUTED)
+    data = api.envelope(api.sdk("trigger", {"user_data": {"id": "u1"}, "install_instance_id": IID}))
+
+    assert (data["data"]["trigger"], data["data"]["deeplink"]) == (False, None)
+
+
 @pytest.mark.parametrize("route", ["update-push-token", "updatePushToken"])
 def test_push_token_is_stored(api: Api, route: str) -> None:
     _install(api)
