@@ -114,6 +114,28 @@ def wait_for_install(project_id: int, install_instance_id: str) -> Install | Non
     )
 
 
+def decision_of(project_id: int, install_instance_id: str) -> dict[str, Any] | None:
+    """How an install's attribution was decided (the decision-trace route's data); None when
+    there is no install row."""
+    install = (
+        Install.objects.select_related("campaign")
+        .filter(project_id=project_id, install_instance_id=install_instance_id)
+        .first()
+    )
+    if install is None:
+        return None
+    return {
+        "install_instance_id": install.install_instance_id,
+        "status": install.status,
+        "attribution_type": install.attribution_type,
+        "source": install.source,
+        "network": install.network_code or None,
+        "campaign": install.campaign.display_id if install.campaign else None,
+        "is_reinstall": install.is_reinstall,
+        "decision": install.decision,
+    }
+
+
 def unopened_deeplink(project_id: int, install_instance_id: str) -> str | None:
     """The deferred deep link of an attributed install that no legacy SDK has opened yet."""
     found = (

@@ -1,15 +1,8 @@
-"""Routes the attribution app serves: the decision trace and the reporting API."""
+"""Routes the attribution app serves: the reporting API (the decision trace is the edge's,
+ingest.views.decisions, which can tell a pending install from an unknown one)."""
 
 from django.urls import include, path
 
-from attribution import views
-
 urlpatterns = [
-    path("api/v1/attribution-decision", views.decision_trace, name="attribution-decision"),
-    path(
-        "api/v1/attribution-decision/<str:install_instance_id>",
-        views.decision_trace,
-        name="attribution-decision-by-id",
-    ),
     path("", include("attribution.reports.urls")),
 ]

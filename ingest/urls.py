@@ -5,13 +5,29 @@ from __future__ import annotations
 from django.urls import URLPattern, path, register_converter
 
 from ingest.links import DisplayIdConverter
-from ingest.views import campaigns, client, installs, legacy, links, server, shadows, web
+from ingest.views import (
+    campaigns,
+    client,
+    decisions,
+    installs,
+    legacy,
+    links,
+    server,
+    shadows,
+    web,
+)
 from ingest.views.init import init
 
 register_converter(DisplayIdConverter, "display_id")
 
 sdk = [
     path("api/client/init", init, name="sdk-init"),
+    path("api/v1/attribution-decision", decisions.decision_trace, name="attribution-decision"),
+    path(
+        "api/v1/attribution-decision/<str:install_instance_id>",
+        decisions.decision_trace,
+        name="attribution-decision-by-id",
+    ),
     # Same path, never reached: it only gives the plain `init` view an OpenAPI entry.
     path("api/client/init", client.InitDocView.as_view(), name="sdk-init-doc"),
     path("api/client/trigger", client.SignupView.as_view(), name="sdk-trigger"),

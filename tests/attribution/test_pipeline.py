@@ -18,8 +18,8 @@ from attribution import api
 from attribution.api import InstallAttribution, get_install_attribution
 from attribution.contracts import ATTRIBUTE_INSTALL, HANDLE_DEEPLINK, RECORD_CLICK, RECORD_PAGE_VIEW
 from attribution.models import Campaign, Click, Domain, Install, Project, Reengagement
-from attribution.views import decision_trace
 from hazelnut.warehouse.rows import normalize, table_named
+from ingest.views.decisions import decision_trace
 from postbacks.api import FAN_OUT_EVENT
 from tests.attribution.conftest import Sent, click_message, install_message, iso
 

@@ -223,3 +223,30 @@ def test_other_projects_campaigns_are_invisible(api: Api) -> None:
 
     assert response.status_code == 404
     assert Campaign.objects.filter(display_id="theirs").exists()
+
+
+def test_the_decision_of_an_accepted_install_not_stored_yet_is_pending(
+    api: Api, published: Published
+) -> None:
+    api.sdk("init", {"platform": "IOS", "install_instance_id": "inst-late", "device_data": {}})
+
+    pending = api.server("GET", "/api/v1/attribution-decision/inst-late")
+    unknown = api.server("GET", "/api/v1/attribution-decision/inst-never")
+
+    assert (pending.status_code, api.envelope(pending)["data"]) == (
+        200,
+        {
+            "install_instance_id": "inst-late",
+            "status": "PENDING",
+            "attribution_type": None,
+            "source": None,
+            "network": None,
+            "campaign": None,
+            "is_reinstall": None,
+            "decision": None,
+        },
+    )
+    assert (unknown.status_code, api.envelope(unknown)["data"]) == (
+        404,
+        {"error": "install_not_found"},
+    )
