@@ -71,5 +71,5 @@ class EventMessage(TypedDict):
     install_instance_id: str | None
     user_id: str | None
     received_at: str
-    origin: str  # "sdk" or "s2s"
+    origin: str  # "sdk", "s2s" or "revenuecat"
     body: dict[str, Any]

@@ -63,6 +63,14 @@ def project_by_server_key(key: str) -> Project | None:
     return project
 
 
+def project_by_revenuecat_token(token: str) -> Project | None:
+    digest = hz_secrets.digest(token)
+    project = Project.objects.filter(revenuecat_token_digest=digest, active=True).first()
+    if project is None or not hz_secrets.matches_digest(token, project.revenuecat_token_digest):
+        return None
+    return project
+
+
 def allowed_origins() -> set[str]:
     """Every origin any active project lets call the web collector (for CORS preflights)."""
     origins: set[str] = set()

@@ -117,6 +117,19 @@ def _server_lookup(key: str) -> Project | None:
     return queries.project_by_server_key(key)
 
 
+def revenuecat_project(request: HttpRequest) -> Project:
+    """The project of a RevenueCat webhook, from the Authorization header its dashboard sends
+    (the token as it is, or after `Bearer `)."""
+    token = request.META.get("HTTP_AUTHORIZATION", "").strip().removeprefix("Bearer ").strip()
+    if not token:
+        raise _unauthorized("missing_key", "Authorization header missing!")
+    digest = signing.content_hash(token.encode())
+    project = cached("revenuecat", digest, lambda: queries.project_by_revenuecat_token(token))
+    if project is None:
+        raise _unauthorized("invalid_key", "Authorization invalid!")
+    return project
+
+
 def web_project(token: Any) -> Project:
     token = _token_in(token)
     project = cached("web", token, lambda: queries.project_by_web_token(token))

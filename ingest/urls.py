@@ -12,6 +12,7 @@ from ingest.views import (
     installs,
     legacy,
     links,
+    revenuecat,
     server,
     shadows,
     web,
@@ -80,6 +81,7 @@ server_to_server = [
         server.ServerCaptureEventView.as_view(),
         name="s2s-capture-event",
     ),
+    path("webhook/revenuecat", revenuecat.RevenueCatView.as_view(), name="revenuecat-webhook"),
     path(
         "api/v1/capture-payment",
         server.ServerCapturePaymentView.as_view(),

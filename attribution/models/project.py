@@ -32,6 +32,13 @@ class Project(models.Model):
     )
     webhook_url = models.URLField(blank=True, max_length=500)
     webhook_key = EncryptedTextField(blank=True, help_text="Sent as the linkrunner-key header.")
+    revenuecat_token_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="Digest of the token RevenueCat sends (manage.py revenuecat_token).",
+    )
     signature_required = models.BooleanField(
         default=False, help_text="Refuse SDK calls that are not HMAC-signed."
     )
@@ -61,6 +68,12 @@ class Project(models.Model):
 
     def check_server_key(self, key: str) -> bool:
         return secrets.matches_digest(key, self.server_key_digest)
+
+    def rotate_revenuecat_token(self) -> str:
+        """A new token for RevenueCat's Authorization header; the plaintext is returned once."""
+        token = secrets.new_token("hz_rc_", 32)
+        self.revenuecat_token_digest = secrets.digest(token)
+        return token
 
     def origins(self) -> set[str]:
         return {
