@@ -85,7 +85,7 @@ class ProjectAdmin(admin.ModelAdmin):
         SigningCredentialInline,
         SkanConfigInline,
     )
-    actions = ("rotate_server_key",)
+    actions = ("rotate_server_key", "rotate_revenuecat_token")
     fieldsets = (
         (None, {"fields": ["name", "active", "token", "web_token", "server_key_prefix"]}),
         ("Links", {"fields": ["website", "allowed_origins", "timezone"]}),
@@ -140,6 +140,13 @@ class ProjectAdmin(admin.ModelAdmin):
             key = project.rotate_server_key()
             project.save(update_fields=["server_key_digest", "server_key_prefix"])
             messages.warning(request, f"{project.name}: new server key {key}")
+
+    @admin.action(description="Make a new RevenueCat webhook token (shown once)")
+    def rotate_revenuecat_token(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        for project in queryset:
+            token = project.rotate_revenuecat_token()
+            project.save(update_fields=["revenuecat_token_digest"])
+            messages.warning(request, f"{project.name}: RevenueCat Authorization header {token}")
 
 
 @admin.register(SkanPostback)

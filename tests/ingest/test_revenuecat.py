@@ -7,7 +7,9 @@ from io import StringIO
 from typing import Any, cast
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import Client
 
 from attribution.contracts import RECORD_PAYMENT, EventMessage
 from attribution.events import payments
@@ -131,3 +133,19 @@ def test_bad_webhooks_are_refused_with_a_reason(api: Api, published: Published, 
     assert api.envelope(no_user)["data"] == {"error": "missing_field", "field": "user_id"}
     assert api.envelope(no_event)["data"] == {"error": "missing_field", "field": "event"}
     assert published.messages == []
+
+
+def test_the_admin_action_shows_a_token_the_webhook_accepts(api: Api, published: Published) -> None:
+    admin = User.objects.create_superuser("admin", "admin@example.test", "pw")
+    browser = Client()
+    browser.force_login(admin)
+    response = browser.post(
+        "/admin/attribution/project/",
+        {"action": "rotate_revenuecat_token", "_selected_action": [str(api.project.pk)]},
+        follow=True,
+    )
+    (shown,) = [str(m) for m in response.context["messages"] if "RevenueCat" in str(m)]
+    token = shown.rsplit(" ", 1)[1]
+
+    assert token.startswith("hz_rc_")
+    assert _post(api, _event(), token).status_code == 201
