@@ -4,10 +4,12 @@ Tier 1 (install-referrer signals) beats tier 2 (deterministic) beats tier 3 (pro
 Inside every tier the last touch wins, as the contract's last-click rule says; earlier touches
 become assists. At equal times a candidate that names one of our campaigns comes before one that
 does not (a Play referrer carrying both a gclid and our click id credits our click's campaign),
-then the more specific signal. Candidates outside their
-network's window (HAZELNUT_NETWORK_WINDOWS, hours, optional) are dropped. The ranking is returned
-whole: a click-based winner must still be claimed, and if another install claimed it first the
-next candidate takes its place. Up to three other networks are kept as contributors (assists).
+then the more specific signal. Candidates outside their network's window
+(HAZELNUT_NETWORK_WINDOWS, hours, optional) are dropped, and so is a click of ours made after
+Google Play says the install began: nobody taps an ad for an app already downloading, but an app
+already on the device can fire one (click injection). The ranking is returned whole: a
+click-based winner must still be claimed, and if another install claimed it first the next
+candidate takes its place. Up to three other networks are kept as contributors (assists).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from django.conf import settings
 from attribution.strategies.base import Candidate
 
 MAX_CONTRIBUTORS = 3
+# Play's install-begin stamp has whole seconds; ours have fractions.
+INJECTION_SLACK_SECONDS = 2.0
 # Equal times: the more specific signal first.
 _PRIORITY = {
     "meta_referrer": 0,
@@ -65,13 +69,32 @@ def _sort_key(candidate: Candidate) -> tuple[int, float, bool, int]:
     return candidate.tier, newest_first, no_campaign, _PRIORITY.get(candidate.strategy, 99)
 
 
-def rank(candidates: list[Candidate], install_at: float) -> Ranking:
-    kept = [c for c in candidates if _in_network_window(c, install_at)]
-    dropped = [
-        {"strategy": c.strategy, "click_id": c.click_id, "reason": "outside network window"}
-        for c in candidates
-        if c not in kept
-    ]
+def _injected(candidate: Candidate, install_begin: float | None) -> bool:
+    return (
+        install_begin is not None
+        and candidate.strategy == "click_match"
+        and candidate.touched_at is not None
+        and candidate.touched_at > install_begin + INJECTION_SLACK_SECONDS
+    )
+
+
+def rank(
+    candidates: list[Candidate], install_at: float, install_begin: float | None = None
+) -> Ranking:
+    """`install_begin`: when Google Play says the download began (epoch seconds), if known."""
+    kept: list[Candidate] = []
+    dropped: list[dict[str, Any]] = []
+    for candidate in candidates:
+        if not _in_network_window(candidate, install_at):
+            reason = "outside network window"
+        elif _injected(candidate, install_begin):
+            reason = "click after the install began (click injection)"
+        else:
+            kept.append(candidate)
+            continue
+        dropped.append(
+            {"strategy": candidate.strategy, "click_id": candidate.click_id, "reason": reason}
+        )
     return Ranking(sorted(kept, key=_sort_key), dropped)
 
 

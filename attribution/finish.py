@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from analytics.api import forward_install
-from attribution import api, arbiter, campaigns, reinstalls, sink
+from attribution import api, arbiter, campaigns, instants, reinstalls, sink
 from attribution.models import Campaign, Click, Install
 from attribution.models.install import AttributionType
 from attribution.strategies.base import Candidate
@@ -39,6 +39,14 @@ def _candidates(trace: dict[str, Any]) -> list[Candidate]:
         for entry in trace.get("strategies", [])
         for candidate in entry.get("candidates", [])
     ]
+
+
+def rank(install: Install, trace: dict[str, Any]) -> arbiter.Ranking:
+    """The arbiter's ranking of the trace's candidates, with Play's install-begin time if any."""
+    begun = instants.from_iso((trace.get("referrer") or {}).get("install_begin_time"))
+    return arbiter.rank(
+        _candidates(trace), install.installed_at.timestamp(), begun.timestamp() if begun else None
+    )
 
 
 def _claim(install: Install, candidate: Candidate) -> int | None:
@@ -80,7 +88,7 @@ def finish_install(install_id: int, trace: dict[str, Any], install: Install | No
     """
     if install is None:
         install = Install.objects.select_related("project").get(id=install_id)
-    ranking = arbiter.rank(_candidates(trace), install.installed_at.timestamp())
+    ranking = rank(install, trace)
     with transaction.atomic():
         winner, click_row, claims = _choose(install, ranking)
         campaign = campaigns.by_id(install.project_id, winner.campaign_id) if winner else None

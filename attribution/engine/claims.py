@@ -46,10 +46,7 @@ def decide(items: Sequence[tuple[Install, dict[str, Any]]]) -> list[Decided]:
 
     Must run inside the round's transaction; the caller publishes after it commits.
     """
-    rankings = [
-        arbiter.rank(finish._candidates(trace), install.installed_at.timestamp())
-        for install, trace in items
-    ]
+    rankings = [finish.rank(install, trace) for install, trace in items]
     choices = _choose_all([install for install, _ in items], rankings)
     campaigns = _campaigns(choices)
     decided = [
