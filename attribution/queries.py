@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from attribution.events import skan
+from attribution.events import payments, skan
 from attribution.models import (
     App,
     Campaign,
@@ -232,15 +232,9 @@ def _text(value: Any, limit: int) -> str:
 
 
 def live_payment_count(project_id: int, user_id: str | None, payment_id: str | None) -> int:
-    """How many unremoved payments a removal request names (by payment id, else by user)."""
-    match = Q(project_id=project_id, removed_at__isnull=True)
-    if payment_id:
-        match &= Q(payment_id=payment_id)
-    elif user_id:
-        match &= Q(user_id=user_id)
-    else:
-        return 0
-    return Payment.objects.filter(match).count()
+    """How many unremoved payments a removal request names (payments.removable)."""
+    match = payments.removable(project_id, user_id, payment_id)
+    return 0 if match is None else Payment.objects.filter(match).count()
 
 
 # SKAdNetwork conversion values for SDK responses

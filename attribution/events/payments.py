@@ -121,15 +121,27 @@ def warehouse_row(payment: Payment, install: Any, *, removal: bool = False) -> d
     )
 
 
+def removable(project_id: int, user_id: str | None, payment_id: str | None) -> Q | None:
+    """The unremoved payments a removal names: the user's payment with that id, any payment with
+    that id when no user is named, every payment of the user when no id is; None for neither."""
+    if not payment_id and not user_id:
+        return None
+    query = Q(project_id=project_id, removed_at__isnull=True)
+    if payment_id:
+        query &= Q(payment_id=payment_id)
+    if user_id:
+        query &= Q(user_id=user_id)
+    return query
+
+
 def remove(message: EventMessage) -> int:
-    """Mark the payment (by payment_id) or all the user's payments removed; how many."""
+    """Mark the payments the message names removed (see `removable`); how many."""
     body = message["body"]
     payment_key = str(body.get("payment_id") or "")
     user_id = str(message["user_id"] or body.get("user_id") or "")
-    if not payment_key and not user_id:
+    query = removable(message["project_id"], user_id, payment_key)
+    if query is None:
         raise ValueError("payment removal needs payment_id or user_id")
-    query = Q(project_id=message["project_id"], removed_at__isnull=True)
-    query &= Q(payment_id=payment_key) if payment_key else Q(user_id=user_id)
     now = timezone.now()
     with transaction.atomic():
         payments = list(

@@ -60,3 +60,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "ingest.outbox.relay", "schedule": timedelta(seconds=30)},
     "queue-backlog": {"task": "hazelnut.backlog.sample", "schedule": timedelta(seconds=30)},
 }
+
+# The gRPC server (manage.py grpcserver): loopback unless told otherwise; off loopback it needs
+# a token, which callers send as `authorization: Bearer <token>` metadata.
+GRPC_ADDRESS = ENV.string("GRPC_ADDRESS", "127.0.0.1:" + ENV.string("GRPC_PORT", "50051"))
+HAZELNUT_GRPC_TOKEN = ENV.string("HAZELNUT_GRPC_TOKEN", "")

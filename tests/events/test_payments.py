@@ -144,6 +144,17 @@ def test_removal_by_payment_id_and_by_user(
         payments.remove(message(project.pk, {}, user_id=None))
 
 
+def test_a_removal_naming_a_user_removes_only_that_users_payment(
+    project: Project, warehouse: FakeWarehouse, run_tasks: list[tuple[str, dict[str, Any]]]
+) -> None:
+    payments.record(message(project.pk, _payment(project, "S-1", "100.50"), user_id="owner"))
+
+    other = message(project.pk, {"payment_id": "S-1", "user_id": "someone-else"}, user_id=None)
+    assert payments.remove(other) == 0
+    assert Payment.objects.get().removed_at is None
+    assert payments.remove(message(project.pk, {"payment_id": "S-1"}, user_id="owner")) == 1
+
+
 def test_c17_future_client_time_is_kept_but_not_used(project: Project) -> None:
     received = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
     body = _payment(project, "C17", "19.99", currency="EUR", event_time="2024-06-01T14:00:00Z")

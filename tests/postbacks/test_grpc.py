@@ -7,6 +7,7 @@ from typing import Any
 
 import grpc
 import pytest
+from django.core.management import CommandError, call_command
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from attribution.models import Install, Payment, Project, UserIdentity
@@ -92,3 +93,39 @@ def test_analytics_rpc_and_health(
         check = health.Check  # type: ignore[attr-defined]  # the stubs omit generated methods
         answer = check(health_pb2.HealthCheckRequest(service=service))
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_token_only_health_answers_without_it(
+    make_install: Callable[..., Install], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    install = make_install(instance="inst-grpc-token")
+    server, port = grpc_server.build("127.0.0.1:0", workers=2, token="s3cret")
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as chan:
+            stub = postbacks_pb2_grpc.PostbackServiceStub(chan)
+            request = postbacks_pb2.InstallPostbackRequest(install_id=install.pk)
+            for metadata in ((), (("authorization", "Bearer wrong"),)):
+                with pytest.raises(grpc.RpcError) as refused:
+                    stub.SendInstallPostback(request, metadata=metadata)
+                assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            check = health_pb2_grpc.HealthStub(chan).Check  # type: ignore[attr-defined]
+            health = check(health_pb2.HealthCheckRequest())
+            reply = stub.SendInstallPostback(
+                request, metadata=(("authorization", "Bearer s3cret"),)
+            )
+    finally:
+        server.stop(grace=None)
+
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    assert reply.accepted
+    assert sent == [("postbacks.fanout.install", {"install_id": install.pk})]
+
+
+def test_the_server_refuses_to_listen_beyond_loopback_without_a_token(
+    settings: Any,
+) -> None:
+    settings.HAZELNUT_GRPC_TOKEN = ""
+    with pytest.raises(CommandError, match="HAZELNUT_GRPC_TOKEN"):
+        call_command("grpcserver", "--address", "0.0.0.0:0")

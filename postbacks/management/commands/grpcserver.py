@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import ipaddress
 from argparse import ArgumentParser
 from typing import Any
 
 import structlog
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from proto import server as grpc_server
 
@@ -18,12 +19,25 @@ class Command(BaseCommand):
     help = "Run the gRPC server (postbacks, analytics, health)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        default = os.environ.get("GRPC_ADDRESS", "[::]:" + os.environ.get("GRPC_PORT", "50051"))
-        parser.add_argument("--address", default=default)
+        parser.add_argument("--address", default=settings.GRPC_ADDRESS)
         parser.add_argument("--workers", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server, port = grpc_server.build(options["address"], options["workers"])
+        address, token = options["address"], settings.HAZELNUT_GRPC_TOKEN
+        if not token and not _loopback(address):
+            # The services act on any project's installs by id: never open and unauthenticated.
+            raise CommandError(f"{address} is reachable from other hosts: set HAZELNUT_GRPC_TOKEN")
+        server, port = grpc_server.build(address, options["workers"], token)
         server.start()
-        log.info("grpc.server.started", port=port)
+        log.info("grpc.server.started", port=port, authenticated=bool(token))
         server.wait_for_termination()
+
+
+def _loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
