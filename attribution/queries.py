@@ -203,25 +203,41 @@ def merge_integrations(project_id: int, install_instance_id: str, info: dict[str
 def set_user_data(
     project_id: int, install_instance_id: str | None, user_data: dict[str, Any]
 ) -> UserIdentity:
-    """Create or update the user `user_data["id"]`, linked to the install when it exists."""
+    """Create or update the user `user_data["id"]`, linked to the install when it exists.
+
+    Only what `user_data` states changes: SDKs leave out the keys they have no value for, so a
+    missing or empty name, email or phone keeps the stored one, and extra keys are merged in.
+    """
     install = wait_for_install(project_id, install_instance_id) if install_instance_id else None
+    limits = {"name": 200, "email": 320, "phone": 64}
     profile = {
-        "name": _text(user_data.get("name"), 200),
-        "email": _text(user_data.get("email"), 320),
-        "phone": _text(user_data.get("phone"), 64),
+        key: _text(user_data[key], limit)
+        for key, limit in limits.items()
+        if user_data.get(key) not in (None, "")
     }
-    extra = {key: value for key, value in user_data.items() if key not in {"id", *profile}}
-    defaults: dict[str, Any] = {**profile, "data": extra}
-    if install is not None:
-        defaults["install"] = install
-    try:
-        identity, _ = UserIdentity.objects.update_or_create(
-            project_id=project_id, user_id=str(user_data["id"]), defaults=defaults
-        )
-    except IntegrityError:  # a concurrent first write won the race; update it instead
-        identity = UserIdentity.objects.get(project_id=project_id, user_id=str(user_data["id"]))
-        UserIdentity.objects.filter(pk=identity.pk).update(**defaults)
+    extra = {key: value for key, value in user_data.items() if key not in {"id", *limits}}
+    user_id = str(user_data["id"])
+    with transaction.atomic():
+        identity = _locked_identity(project_id, user_id)
+        for key, value in profile.items():
+            setattr(identity, key, value)
+        identity.data = {**(identity.data or {}), **extra}
+        if install is not None:
+            identity.install = install
+        identity.save()
     return identity
+
+
+def _locked_identity(project_id: int, user_id: str) -> UserIdentity:
+    found = UserIdentity.objects.select_for_update().filter(project_id=project_id, user_id=user_id)
+    identity = found.first()
+    if identity is not None:
+        return identity
+    try:
+        with transaction.atomic():
+            return UserIdentity.objects.create(project_id=project_id, user_id=user_id)
+    except IntegrityError:  # a concurrent first write won the race; update its row instead
+        return found.get()
 
 
 def _text(value: Any, limit: int) -> str:
@@ -410,7 +426,8 @@ def _store_listings(project: Project, ids: list[str]) -> list[App]:
     wanted = {str(value) for value in ids}
     if not wanted:
         return []
-    numeric = [int(value) for value in wanted if value.isdigit()]
+    # Row ids fit a signed 64-bit column; a longer number names no listing (and no query).
+    numeric = [int(value) for value in wanted if value.isdigit() and len(value) < 19]
     apps = list(App.objects.filter(project=project, pk__in=numeric))
     if len(apps) != len(wanted):
         raise CampaignError("Unknown store listing id.")

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from attribution import queries
 from attribution.models import Project
@@ -51,11 +51,16 @@ def _project(request: HttpRequest) -> Project:
 
 
 def api_view(view: View) -> Callable[..., JsonResponse]:
-    """A GET route authenticated by `linkrunner-key`, answering in the envelope."""
+    """A GET route authenticated by `linkrunner-key`, answering in the envelope (a 405 in it for
+    any other method: a server key is no browser session, so no CSRF check applies)."""
 
-    @require_GET
+    @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, **path_arguments: str) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            refused = envelope("Method not allowed.", 405, {"error": "method_not_allowed"})
+            refused["Allow"] = "GET, HEAD"
+            return refused
         try:
             data = view(request, _project(request), **path_arguments)
         except ReportError as error:

@@ -225,6 +225,23 @@ def test_set_user_data_links_user_to_install(api: Api) -> None:
     )
 
 
+def test_set_user_data_changes_only_what_it_states(api: Api) -> None:
+    _install(api)
+    first = {"id": "u1", "name": "Bob", "email": "b@x.test", "plan": "pro"}
+    api.sdk("set-user-data", {"user_data": first, "install_instance_id": IID})
+
+    second = {"id": "u1", "phone": "555", "email": None, "seats": 3}
+    api.sdk("set-user-data", {"user_data": second, "install_instance_id": IID})
+
+    user = UserIdentity.objects.get()
+    assert (user.name, user.email, user.phone, user.data) == (
+        "Bob",
+        "b@x.test",
+        "555",
+        {"plan": "pro", "seats": 3},
+    )
+
+
 def test_legacy_routes_answer(api: Api) -> None:
     log = api.raw("/api/client/log", b'{"anything": [1, 2]}')
     profile = api.client.get("/api/client/getProfile", {"token": api.project.token})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from attribution.contracts import RECORD_CUSTOM_EVENT, RECORD_PAYMENT, REMOVE_PAYMENT
@@ -212,6 +213,18 @@ def test_create_campaign_bad_input(api: Api, body: dict[str, object], field: str
     assert Campaign.objects.count() == 0
 
 
+@pytest.mark.parametrize("listing", ["99999999999999999999999", 99999999999999999999999])
+def test_create_campaign_with_an_impossible_listing_id_is_a_400(api: Api, listing: object) -> None:
+    body = {"name": "x", "store_listing_ids": [listing]}
+    response = api.server("POST", "/api/v1/create-campaign", body)
+
+    assert (response.status_code, api.envelope(response)["data"]) == (
+        400,
+        {"error": "invalid_campaign"},
+    )
+    assert Campaign.objects.count() == 0
+
+
 def test_other_projects_campaigns_are_invisible(api: Api) -> None:
     from attribution.models import Project
 
@@ -250,3 +263,14 @@ def test_the_decision_of_an_accepted_install_not_stored_yet_is_pending(
         404,
         {"error": "install_not_found"},
     )
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/attribution-decision/inst-1", "/api/v1/reporting/campaigns"]
+)
+def test_read_routes_answer_other_methods_with_a_405_envelope(api: Api, path: str) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(path, "{}", content_type="application/json")
+
+    assert (response.status_code, response["Allow"]) == (405, "GET, HEAD")
+    assert api.envelope(response)["data"] == {"error": "method_not_allowed"}
