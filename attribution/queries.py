@@ -115,7 +115,7 @@ def event_exists(project_id: int, event_id: str) -> bool:
 def wait_for_install(project_id: int, install_instance_id: str) -> Install | None:
     return _retry(
         lambda: (
-            Install.objects.select_related("campaign", "campaign__network")
+            Install.objects.select_related("campaign", "campaign__network", "click")
             .filter(project_id=project_id, install_instance_id=install_instance_id)
             .first()
         )
@@ -144,8 +144,9 @@ def decision_of(project_id: int, install_instance_id: str) -> dict[str, Any] | N
     }
 
 
-def unopened_deeplink(project_id: int, install_instance_id: str) -> str | None:
-    """The deferred deep link of an attributed install that no legacy SDK has opened yet."""
+def unopened_deeplink(project_id: int, install_instance_id: str) -> tuple[str, str] | None:
+    """The campaign deep link of an attributed install that no legacy SDK has opened yet, and
+    the URL of the click that won it ("" without one)."""
     found = (
         Install.objects.filter(
             project_id=project_id,
@@ -154,10 +155,12 @@ def unopened_deeplink(project_id: int, install_instance_id: str) -> str | None:
             deeplink_opened_at__isnull=True,
         )
         .exclude(campaign__deeplink="")
-        .values_list("campaign__deeplink", flat=True)
+        .values_list("campaign__deeplink", "click__url")
         .first()
     )
-    return found or None
+    if not found or not found[0]:
+        return None
+    return found[0], found[1] or ""
 
 
 def mark_deeplink_opened(project_id: int, install_instance_id: str) -> bool:

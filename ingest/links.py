@@ -186,6 +186,14 @@ def display_id_of(url: str) -> tuple[str | None, dict[str, str]]:
     return (segments[0] if len(segments) == 1 else None), params
 
 
+def deferred_deeplink(deeplink: str | None, click_url: str) -> str | None:
+    """A campaign's deep link with the extra parameters of the link that was clicked (a
+    referral code, say), as the app receives it after the install."""
+    if not deeplink or not click_url:
+        return deeplink
+    return with_params(deeplink, display_id_of(click_url)[1])
+
+
 def resolve_app_link(project_id: int, url: str) -> str | None:
     """The deep link a campaign URL opens in the app, or None when it is not one of ours."""
     display_id, params = display_id_of(url)

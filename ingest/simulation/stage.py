@@ -98,11 +98,15 @@ def prepare(credentials: Credentials, world: OutsideWorld) -> Stage:
     for campaign in (meta, apple):
         campaign.store_listings.add(android, ios)
     _aim_accounts(project, world)
+    # Link journeys need a link that leads to a store: not a campaign a network's answer
+    # registered (it has no link of its own), nor one without store listings.
     links = tuple(
         _ref(c)
         for c in Campaign.objects.select_related("network")
-        .filter(project=project, active=True)
+        .filter(project=project, active=True, reported_by_network=False)
+        .filter(store_listings__isnull=False)
         .exclude(pk__in=[meta.pk, apple.pk])
+        .distinct()
         .order_by("display_id")
     )
     if not links:

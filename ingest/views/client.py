@@ -111,7 +111,8 @@ class SignupView(EdgeView):
         fields["user_data"]["id"] = fields["user_id"] = user_data_id(fields["user_data"])
         publish(RECORD_SIGNUP, messages.event(project.pk, fields, "sdk"))
         # Legacy SDKs open `deeplink` when `trigger` is true, then call deeplink-triggered.
-        deeplink = queries.unopened_deeplink(project.pk, instance_of(fields))
+        found = queries.unopened_deeplink(project.pk, instance_of(fields))
+        deeplink = links.deferred_deeplink(*found) if found else None
         data = {"trigger": deeplink is not None, "deeplink": deeplink}
         data.update(skan_values(project.pk, "signup"))
         return envelope("Signup received.", 200, data)

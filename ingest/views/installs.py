@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 
 from attribution import queries
-from ingest import schemas
+from ingest import links, schemas
 from ingest.errors import envelope
 from ingest.publish import jsonable
 from ingest.views.base import EdgeView
@@ -79,7 +79,10 @@ class AttributionDataView(EdgeView):
     def post(self, request: Request) -> HttpResponse:
         project, fields = accept(request, schemas.ATTRIBUTION_DATA)
         install = queries.wait_for_install(project.pk, instance_of(fields))
-        return envelope("Attribution data.", 200, queries.sdk_attribution_data(install))
+        data = queries.sdk_attribution_data(install)
+        if install is not None and install.click is not None:
+            data["deeplink"] = links.deferred_deeplink(data["deeplink"], install.click.url)
+        return envelope("Attribution data.", 200, data)
 
 
 class IntegrationsView(EdgeView):

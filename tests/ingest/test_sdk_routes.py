@@ -8,7 +8,7 @@ import pytest
 from pytest_django import DjangoAssertNumQueries
 
 from attribution.contracts import HANDLE_DEEPLINK, RECORD_SIGNUP
-from attribution.models import Campaign, Install, UserIdentity
+from attribution.models import Campaign, Click, Install, UserIdentity
 from attribution.models.install import AttributionType
 from tests.ingest.conftest import Api, Published
 
@@ -53,6 +53,34 @@ def test_attribution_data_of_an_attributed_install(api: Api) -> None:
     )
     assert campaign_data["ad_network"] == "META"
     assert campaign_data["installed_at"] == "2026-01-02T03:04:05Z"
+
+
+def test_the_deferred_deep_link_keeps_the_clicked_links_extra_parameters(api: Api) -> None:
+    campaign = Campaign.objects.create(
+        project=api.project, display_id="spring", name="Spring", deeplink="app://spring?tab=1"
+    )
+    click = Click.objects.create(
+        project=api.project,
+        campaign=campaign,
+        click_id="clk-ref",
+        clicked_at=datetime(2026, 1, 2, 3, 0, tzinfo=UTC),
+        url="https://go.example.test/spring?referrer=user_1&tab=9",
+    )
+    _install(
+        api,
+        status=Install.Status.ATTRIBUTED,
+        attribution_type=AttributionType.INORGANIC,
+        campaign=campaign,
+        click=click,
+    )
+
+    data = api.envelope(api.sdk("attribution-data", {"install_instance_id": IID}))["data"]
+    signup = {"user_data": {"id": "u1"}, "install_instance_id": IID}
+    legacy = api.envelope(api.sdk("trigger", signup))["data"]
+
+    # The campaign's own parameters win over the click's; the rest are appended.
+    assert data["deeplink"] == "app://spring?tab=1&referrer=user_1"
+    assert legacy["deeplink"] == "app://spring?tab=1&referrer=user_1"
 
 
 def test_attribution_data_before_attribution(api: Api) -> None:

@@ -174,3 +174,28 @@ def test_another_project_gets_simulator_accounts_switched_off_after_the_run(
     stage.release(staged.project_id)
 
     assert not any(a.active for a in _accounts(project).values())
+
+
+def test_link_journeys_use_only_campaigns_with_a_link_to_a_store(
+    seeded: Project, world: OutsideWorld
+) -> None:
+    registered = Campaign.objects.create(
+        project=seeded,
+        display_id="apple-search-ads-1-5501",
+        name="Apple Search Ads campaign 5501",
+        reported_by_network=True,
+    )
+    registered.store_listings.set(seeded.apps.all())
+    Campaign.objects.create(project=seeded, display_id="no-store", name="Made by the API")
+
+    staged = stage.prepare(stage.demo_credentials(), world)
+    stage.release(staged.project_id)
+
+    used = {link.display_id for link in staged.link_campaigns}
+    assert used == {
+        "demo-google-search",
+        "demo-meta-spring",
+        "demo-newsletter",
+        "demo-snapchat-stories",
+        "demo-tiktok-creators",
+    }
