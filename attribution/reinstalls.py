@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from attribution import campaigns
+from attribution import campaigns, sink
 from attribution.contracts import DeeplinkMessage
 from attribution.models import Install, Reengagement
 from attribution.models.install import AttributionType
@@ -112,5 +113,25 @@ def _record(
             fan_out_event("reengagement", row.id)
     except IntegrityError:
         return None  # a redelivery: already recorded and fanned out
+    sink.write("installs", [reengagement_row(row)])
     log.info("attribution.reengagement.recorded", project_id=install.project_id, trigger=trigger)
     return row
+
+
+def reengagement_row(reengagement: Reengagement) -> dict[str, Any]:
+    install, campaign = reengagement.install, reengagement.campaign
+    return {
+        "project_id": reengagement.project_id,
+        "install_id": install.id,
+        "install_instance_id": install.install_instance_id,
+        "platform": install.platform,
+        "attribution_type": "INORGANIC" if campaign else "ORGANIC",
+        "source": reengagement.trigger,
+        "campaign_id": reengagement.campaign_id or 0,
+        "campaign_display_id": campaign.display_id if campaign else "",
+        "network": (campaign.network_code or "") if campaign else "",
+        "is_reinstall": 0,
+        "is_reengagement": 1,
+        "installed_at": reengagement.occurred_at,
+        "attributed_at": reengagement.occurred_at,
+    }

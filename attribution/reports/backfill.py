@@ -24,6 +24,7 @@ from attribution.models import (
     UserIdentity,
 )
 from attribution.models.event import PaymentStatus
+from attribution.reinstalls import reengagement_row
 
 M = TypeVar("M", bound=Model)
 
@@ -63,25 +64,6 @@ def install_row(install: Install) -> dict[str, Any]:
         "click_to_install_seconds": int((install.installed_at - touched).total_seconds())
         if touched
         else 0,
-    }
-
-
-def reengagement_row(reengagement: Reengagement) -> dict[str, Any]:
-    install, campaign = reengagement.install, reengagement.campaign
-    return {
-        "project_id": reengagement.project_id,
-        "install_id": install.id,
-        "install_instance_id": install.install_instance_id,
-        "platform": install.platform,
-        "attribution_type": "INORGANIC" if campaign else "ORGANIC",
-        "source": reengagement.trigger,
-        "campaign_id": reengagement.campaign_id or 0,
-        "campaign_display_id": campaign.display_id if campaign else "",
-        "network": (campaign.network_code or "") if campaign else "",
-        "is_reinstall": 0,
-        "is_reengagement": 1,
-        "installed_at": reengagement.occurred_at,
-        "attributed_at": reengagement.occurred_at,
     }
 
 

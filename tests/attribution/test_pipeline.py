@@ -88,7 +88,11 @@ def test_page_view_with_campaign_params_counts_as_a_web_click(
 
 
 def test_deeplink_after_inactivity_creates_one_reengagement(
-    project: Project, run: Run, sent: Sent, make_campaign: Callable[..., Campaign]
+    project: Project,
+    run: Run,
+    sent: Sent,
+    make_campaign: Callable[..., Campaign],
+    warehouse_rows: dict[str, list[dict[str, Any]]],
 ) -> None:
     project.reengagement_inactivity_days = 7
     project.save()
@@ -113,6 +117,9 @@ def test_deeplink_after_inactivity_creates_one_reengagement(
     (row,) = Reengagement.objects.all()
     assert (row.trigger, row.campaign) == ("deeplink", campaign)
     assert sent.named(FAN_OUT_EVENT) == [{"kind": "reengagement", "object_id": row.id}]
+    # The reports count it from the warehouse, once, on the day it happened.
+    (counted,) = [r for r in warehouse_rows["installs"] if r["is_reengagement"]]
+    assert (counted["campaign_id"], counted["installed_at"]) == (campaign.pk, row.occurred_at)
 
 
 def test_paid_reinstall_after_inactivity_is_a_reengagement(
