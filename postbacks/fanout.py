@@ -199,12 +199,20 @@ def _webhook_specs(
     install: InstallFacts, event: EventFacts | None, kind: str, now: dt.datetime
 ) -> Iterator[DeliverySpec]:
     project = (
-        Project.objects.filter(pk=install.project_id).only("webhook_url", "webhook_key").first()
+        Project.objects.filter(pk=install.project_id)
+        .only("webhook_url", "webhook_key", "webhook_signing_secret")
+        .first()
     )
     if project is None or not project.webhook_url:
         return
     key = _key(kind, install, event, webhook.DESTINATION)
     request = webhook.build(
-        project.webhook_url, project.webhook_key or "", install, event, delivery_id(key), now
+        project.webhook_url,
+        project.webhook_key or "",
+        project.webhook_signing_secret or "",
+        install,
+        event,
+        delivery_id(key),
+        now,
     )
     yield _spec(install, event, kind, webhook.DESTINATION, kind, request, key)

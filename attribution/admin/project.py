@@ -89,7 +89,7 @@ class ProjectAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ["name", "active", "token", "web_token", "server_key_prefix"]}),
         ("Links", {"fields": ["website", "allowed_origins", "timezone"]}),
-        ("Webhook", {"fields": ["webhook_url", "webhook_key"]}),
+        ("Webhook", {"fields": ["webhook_url", "webhook_key", "webhook_signing_secret"]}),
         ("Security", {"fields": ["signature_required"]}),
         (
             "Attribution windows",
@@ -127,6 +127,7 @@ class ProjectAdmin(admin.ModelAdmin):
         if not change:
             fresh, key = Project.new(obj.name)
             obj.token, obj.web_token = fresh.token, fresh.web_token
+            obj.webhook_signing_secret = obj.webhook_signing_secret or fresh.webhook_signing_secret
             obj.server_key_digest, obj.server_key_prefix = (
                 fresh.server_key_digest,
                 fresh.server_key_prefix,

@@ -32,6 +32,13 @@ class Project(models.Model):
     )
     webhook_url = models.URLField(blank=True, max_length=500)
     webhook_key = EncryptedTextField(blank=True, help_text="Sent as the linkrunner-key header.")
+    webhook_signing_secret = EncryptedTextField(
+        blank=True,
+        help_text=(
+            "Signs each webhook: X-Hazelnut-Signature is sha256=<hex HMAC-SHA256 of "
+            "'<X-Hazelnut-Timestamp>.<body>'>. Never sent; empty sends no signature."
+        ),
+    )
     revenuecat_token_digest = models.CharField(
         max_length=64,
         blank=True,
@@ -87,6 +94,7 @@ class Project(models.Model):
             name=name,
             token=secrets.new_token("hz_", 18),
             web_token=secrets.new_token("hz_web_", 18),
+            webhook_signing_secret=secrets.new_token("hz_whsec_", 32),
             **fields,
         )
         key = project.rotate_server_key()

@@ -125,6 +125,7 @@ def sign(secret: str, timestamp: str, payload: str) -> str:
 def build(
     url: str,
     key: str,
+    signing_secret: str,
     install: InstallFacts,
     event: EventFacts | None,
     delivery_id: str,
@@ -148,5 +149,7 @@ def build(
         (TIMESTAMP_HEADER, timestamp),
     ]
     if key:
-        headers += [("linkrunner-key", key), (SIGNATURE_HEADER, sign(key, timestamp, text))]
+        headers.append(("linkrunner-key", key))
+    if signing_secret:
+        headers.append((SIGNATURE_HEADER, sign(signing_secret, timestamp, text)))
     return FrozenRequest("POST", url, tuple(headers), text, guarded=True, label="webhook")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from pytest_django import Settings
 
 from attribution.models import App, Campaign, Project, SigningCredential
@@ -33,6 +34,15 @@ def test_createproject_prints_secrets_that_authenticate() -> None:
     project = Project.objects.get(pk=printed["id"])
     assert project.token == printed["token"]
     assert project.webhook_url == "https://hooks.example.test/in"
+    assert printed["webhook_signing_secret"].startswith("hz_whsec_")
+    assert project.webhook_signing_secret == printed["webhook_signing_secret"]
+    with connection.cursor() as cursor:  # encrypted at rest: the column holds no plaintext
+        cursor.execute(
+            "SELECT webhook_signing_secret FROM attribution_project WHERE id = %s", [project.pk]
+        )
+        (stored,) = cursor.fetchone()
+    assert stored
+    assert printed["webhook_signing_secret"] not in stored
     assert project.check_server_key(printed["server_api_key"])
     assert not project.check_server_key(printed["server_api_key"] + "x")
     # Only a digest is stored: the key itself appears nowhere in the row.

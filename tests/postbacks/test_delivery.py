@@ -37,7 +37,8 @@ def _fan_out_install(install: Install) -> list[Delivery]:
 
 def _webhook_project(project: Project, url: str) -> None:
     project.webhook_url = url
-    project.webhook_key = "whsec-test"
+    project.webhook_key = "lr-key-test"
+    project.webhook_signing_secret = "whsec-test"
     project.save()
 
 
@@ -61,7 +62,7 @@ def test_c18_webhook_retry_sends_identical_bytes_and_delivery_id(
     assert first.body == second.body
     delivery_ids = {r.headers[webhook.DELIVERY_HEADER] for r in receiver.received}
     assert delivery_ids == {fan_id(row)}
-    assert first.headers["linkrunner-key"] == "whsec-test"
+    assert first.headers["linkrunner-key"] == "lr-key-test"
     timestamp = first.headers[webhook.TIMESTAMP_HEADER]
     expected = hmac.new(b"whsec-test", f"{timestamp}.".encode() + first.body, hashlib.sha256)
     assert first.headers[webhook.SIGNATURE_HEADER] == "sha256=" + expected.hexdigest()

@@ -46,6 +46,7 @@ class Command(BaseCommand):
             "token": project.token,
             "web_token": project.web_token,
             "server_api_key": server_key,
+            "webhook_signing_secret": project.webhook_signing_secret,
         }
         if options["with_signing_key"]:
             platform = options["platform"][0] if options["platform"] else Platform.IOS.value
