@@ -26,5 +26,5 @@ def check(project: Project, scope: str, setting: str, window_seconds: int) -> No
     base = f"hz:reports:rate:{scope}:{project.server_key_digest[:16]}"
     hit = ratelimit.hit(base, int(getattr(settings, setting)), window_seconds)
     if hit.over(ratelimit.count(_client(settings.REDIS_URL), hit)):
-        retry = str(window_seconds)
+        retry = str(hit.retry_after())  # the window is the clock's: it may open in a second
         raise ReportError(429, ratelimit.MESSAGE, "rate_limited", headers={"Retry-After": retry})
