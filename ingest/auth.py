@@ -104,13 +104,20 @@ def verify_signature(request: HttpRequest, raw: bytes, project: Project) -> None
 
 def server_project(request: HttpRequest) -> Project:
     """The project of a server-to-server call, from the `linkrunner-key` header."""
-    key = request.META.get("HTTP_LINKRUNNER_KEY", "").strip()
-    if not key:
+    if not request.META.get("HTTP_LINKRUNNER_KEY", "").strip():
         raise _unauthorized("missing_key", "Server key missing!")
-    project = cached("server", signing.content_hash(key.encode()), lambda: _server_lookup(key))
+    project = keyed_project(request)
     if project is None:
         raise _unauthorized("invalid_key", "Server key invalid!")
     return project
+
+
+def keyed_project(request: HttpRequest) -> Project | None:
+    """The project whose server key the `linkrunner-key` header carries, if it carries one."""
+    key = request.META.get("HTTP_LINKRUNNER_KEY", "").strip()
+    if not key:
+        return None
+    return cached("server", signing.content_hash(key.encode()), lambda: _server_lookup(key))
 
 
 def _server_lookup(key: str) -> Project | None:

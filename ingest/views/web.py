@@ -54,10 +54,15 @@ def collect(request: HttpRequest) -> HttpResponse:
 def _message(request: HttpRequest, project_id: int, event: dict[str, Any]) -> dict[str, Any]:
     """The flat page-view message attribution.pageviews reads, the event's own keys included.
 
-    The visitor's IP and agent are ours to decide (the proxy header, the request); the time is
-    when we received it, since browser clocks drift (the event keeps its client_timestamp).
+    The visitor's IP and agent are ours to decide (the request's); the time is when we received
+    it, since browser clocks drift (the event keeps its client_timestamp). A server relaying its
+    visitors' events may name the visitor's IP in X-Linkrunner-Visitor-IP, and it is believed
+    only with the project's server key: the web token is public, and IP matching credits clicks.
     """
-    explicit = normalize_ip(request.META.get("HTTP_X_LINKRUNNER_VISITOR_IP"))
+    explicit = None
+    relay = auth.keyed_project(request)
+    if relay is not None and relay.pk == project_id:
+        explicit = normalize_ip(request.META.get("HTTP_X_LINKRUNNER_VISITOR_IP"))
     return {
         **event,
         "project_id": project_id,

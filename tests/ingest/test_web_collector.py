@@ -46,21 +46,31 @@ def _post(api: Api, path: str, body: dict[str, object], **headers: str) -> Any:
 
 @pytest.mark.parametrize("path", ["/web/ingest", "/web/collect"])
 def test_flat_page_view_is_published(site: Api, published: Published, path: str) -> None:
-    response = _post(
-        site, path, _event(site), Origin=ORIGIN, **{"X-Linkrunner-Visitor-IP": "198.51.100.7"}
-    )
+    response = _post(site, path, _event(site), Origin=ORIGIN)
 
     assert response.status_code == 202
     assert response["Access-Control-Allow-Origin"] == ORIGIN
     (message,) = published.of(RECORD_PAGE_VIEW)
     assert message["project_id"] == site.project.pk
-    assert message["ip"] == "198.51.100.7"
+    assert message["ip"] == "127.0.0.1"
     assert message["utm_source"] == "news"
     assert message["screen_width"] == 390
     assert message["page_url"] == "https://shop.example.test/?utm_source=news"
     assert message["event_type"] == "page_view"
     assert message["occurred_at"]
     assert "token" not in message
+
+
+def test_a_visitor_ip_header_is_believed_only_with_the_server_key(
+    site: Api, published: Published
+) -> None:
+    claimed = {"X-Linkrunner-Visitor-IP": "203.0.113.9"}
+    _post(site, "/web/ingest", _event(site), **claimed)
+    _post(site, "/web/ingest", _event(site), **claimed, **{"linkrunner-key": "hz_sk_wrong"})
+    _post(site, "/web/ingest", _event(site), **claimed, **{"linkrunner-key": site.server_key})
+
+    ips = [message["ip"] for message in published.of(RECORD_PAGE_VIEW)]
+    assert ips == ["127.0.0.1", "127.0.0.1", "203.0.113.9"]
 
 
 def test_encrypted_envelope_is_opened(site: Api, published: Published) -> None:
