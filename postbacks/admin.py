@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from postbacks import replay
+from postbacks import frozen, replay
 from postbacks.models import Attempt, Delivery, PostbackEventMap
 
 
@@ -44,14 +46,20 @@ class DeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     date_hierarchy = "created_at"
     readonly_fields = (
         "project", "destination", "event_kind", "event_name", "idempotency_key", "subject",
-        "request", "state", "attempt_count", "last_error", "created_at", "next_attempt_at",
+        "sent_request", "state", "attempt_count", "last_error", "created_at", "next_attempt_at",
         "finished_at", "lease_until", "replayed_at", "replay_base",
     )  # fmt: skip
     inlines = (AttemptInline,)
     actions = ("replay_selected",)
     list_select_related = ("project",)
 
-    @admin.action(description="Replay selected dead deliveries (same request, same id)")
+    exclude = ("request",)
+
+    @admin.display(description="request (credentials hidden)")
+    def sent_request(self, delivery: Delivery) -> str:
+        return json.dumps(frozen.redacted(delivery.request), indent=2, sort_keys=True)
+
+    @admin.action(description="Replay selected dead deliveries (current credentials, same id)")
     def replay_selected(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         reopened = replay.replay(ids)

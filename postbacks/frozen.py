@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,37 @@ class DeliverySpec:
     idempotency_key: str
     subject: dict[str, Any]
     request: FrozenRequest | Skip
+
+
+# Query parameters, headers and JSON keys that carry a credential, whatever the destination.
+_SECRET_NAME = re.compile(r"token|secret|key|auth|signature|password", re.IGNORECASE)
+HIDDEN = "[hidden]"
+
+
+def redacted(request: dict[str, Any]) -> dict[str, Any]:
+    """A stored request for people to read: every credential-looking value hidden."""
+    shown = dict(request)
+    parts = urlsplit(str(request.get("url", "")))
+    query = [(k, HIDDEN if _SECRET_NAME.search(k) else v) for k, v in parse_qsl(parts.query)]
+    shown["url"] = urlunsplit(parts._replace(query=urlencode(query)))
+    shown["headers"] = [
+        [name, HIDDEN if _SECRET_NAME.search(name) else value]
+        for name, value in request.get("headers", [])
+    ]
+    try:
+        body = json.loads(request.get("body") or "null")
+    except ValueError:
+        return shown
+    shown["body"] = json.dumps(_hide(body), sort_keys=True)
+    return shown
+
+
+def _hide(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: HIDDEN if _SECRET_NAME.search(str(k)) and isinstance(v, str) else _hide(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_hide(item) for item in value]
+    return value

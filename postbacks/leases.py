@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hazelnut import bulk
+from hazelnut import bulk, secrets
 from postbacks.attempts import Leased
 from postbacks.frozen import FrozenRequest
 from postbacks.models import Delivery
@@ -67,8 +67,8 @@ def _marks(count: int) -> str:
 
 def _leased(row: tuple[Any, ...]) -> Leased:
     pk, project, destination, kind, count, base, replayed_at, created_at, request = row
-    if not isinstance(request, dict):
-        request = json.loads(request)
+    if not isinstance(request, dict):  # the column's text, encrypted like the field stores it
+        request = json.loads(secrets.decrypt(request))
     return Leased(
         pk,
         project,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from hazelnut.secrets import EncryptedJSONField
+
 
 class EventKind(models.TextChoices):
     INSTALL = "install"
@@ -60,7 +62,8 @@ class Delivery(models.Model):
     # Stable for the life of the delivery: the dedup key and the id receivers see on retries.
     idempotency_key = models.CharField(max_length=200, unique=True)
     subject = models.JSONField(default=dict, help_text="Ids of the install, user and event.")
-    request = models.JSONField(default=dict, help_text="The frozen request, same bytes each try.")
+    # Encrypted at rest like the credentials it carries (tokens in URLs, headers and bodies).
+    request = EncryptedJSONField(default=dict, help_text="The frozen request, same bytes each try.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -1,8 +1,10 @@
 """Choosing deliveries to replay (by id, destination or time range) and putting them back in line.
 
-A replay reopens finished deliveries with their frozen request and idempotency key unchanged, so
-receivers see the same bytes and delivery id as before. Delivered ones are replayed only when
-asked explicitly.
+A replay follows a fix: a network token renewed, a mapping corrected. So a network, affiliate or
+webhook delivery is frozen again from its install or event with today's credentials and
+mappings before it is reopened; its idempotency key and delivery id stay, so receivers still
+deduplicate it. When its subject or destination no longer yields a request, the old frozen one
+is kept. Delivered ones are replayed only when asked explicitly.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from functools import partial
 from django.db import transaction
 from django.db.models import QuerySet
 
-from postbacks import attempts, delivery
+from attribution.api import event_facts, install_facts
+from postbacks import attempts, delivery, fanout
+from postbacks.frozen import FrozenRequest
 from postbacks.models import Delivery
 
 
@@ -55,6 +59,10 @@ def replay(
 
     with transaction.atomic():
         reopened = delivery.reopen(list(ids), include_delivered=include_delivered)
+        for row in Delivery.objects.filter(pk__in=reopened).exclude(
+            destination__startswith=attempts.ANALYTICS_PREFIX
+        ):
+            _refreeze(row)
         if dispatch is None:
             analytics = set(
                 Delivery.objects.filter(
@@ -67,6 +75,31 @@ def replay(
         for delivery_id in reopened:
             dispatch(delivery_id)
     return reopened
+
+
+def _refreeze(row: Delivery) -> None:
+    # Limit: a replayed analytics delivery keeps the request frozen at its fan-out.
+    subject = row.subject if isinstance(row.subject, dict) else {}
+    install = install_facts(int(subject.get("install_id") or 0))
+    if install is None:
+        return
+    event = None
+    if subject.get("kind"):
+        event = event_facts(str(subject["kind"]), int(subject.get("object_id") or 0))
+        if event is None:
+            return
+    fresh = next(
+        (
+            s
+            for s in fanout.specs(install, event, quiet=True)
+            if s.idempotency_key == row.idempotency_key
+        ),
+        None,
+    )
+    if fresh is not None and isinstance(fresh.request, FrozenRequest):
+        Delivery.objects.filter(pk=row.pk).update(
+            request=fresh.request.to_json(), event_name=fresh.event_name
+        )
 
 
 def _enqueue_analytics(ids: list[int]) -> None:

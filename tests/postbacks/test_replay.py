@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from attribution.models import Install, Project
-from postbacks import tasks
+from hazelnut.http import HttpClient
+from postbacks import delivery, tasks
 from postbacks.models import Delivery
 from postbacks.networks import webhook
 from tests.postbacks import receivers
@@ -119,3 +121,51 @@ def test_admin_replay_action_enqueues_dead_deliveries(
     # Each delivery went out when created (tasks run inline here) and once more on replay.
     per_delivery = Counter(r.headers[webhook.DELIVERY_HEADER] for r in hook.received)
     assert sorted(per_delivery.values()) == [2, 2]
+
+
+def test_a_replay_after_a_token_fix_sends_the_new_token_under_the_same_event_id(
+    project: Project,
+    make_install: Callable[..., Install],
+    account: Callable[..., Any],
+    http: HttpClient,
+) -> None:
+    bad_token = Answer(400, {"error": {"message": "Invalid OAuth access token", "code": 190}})
+    with receivers.serve(receivers.meta, script=[bad_token]) as meta:
+        meta_account = account("META", meta.url, dataset_id="ds-1", access_token="OLD_TOK")
+        tasks.fan_out_install(make_install(code="META", instance="inst-tok").pk)
+        (row,) = Delivery.objects.all()
+        assert delivery.run(row.pk, http) is None  # refused for good: dead
+        row.refresh_from_db()
+        assert (row.state, row.last_error) == ("dead", "meta_error_190")
+
+        meta_account.credentials = {**meta_account.credentials, "access_token": "NEW_TOK"}
+        meta_account.save()
+        call_command("postbacks", "replay", "--id", str(row.pk), "--sync", stdout=io.StringIO())
+
+    first, second = meta.received
+    assert (first.query["access_token"], second.query["access_token"]) == ("OLD_TOK", "NEW_TOK")
+    sent_ids = [r.json()["data"][0]["event_id"] for r in meta.received]
+    assert sent_ids[0] == sent_ids[1]
+    row.refresh_from_db()
+    assert row.state == "delivered"
+
+
+def test_a_delivery_keeps_its_network_token_encrypted_and_the_admin_hides_it(
+    project: Project, make_install: Callable[..., Install], account: Callable[..., Any]
+) -> None:
+    account("META", "http://127.0.0.1:9", dataset_id="ds-1", access_token="SECRET_TOK")
+    tasks.fan_out_install(make_install(code="META", instance="inst-enc").pk)
+    (row,) = Delivery.objects.all()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT request FROM postbacks_delivery WHERE id = %s", [row.pk])
+        (stored,) = cursor.fetchone()
+    admin = User.objects.create_superuser("admin", "admin@example.test", "pw")
+    browser = Client()
+    browser.force_login(admin)
+    page = browser.get(f"/admin/postbacks/delivery/{row.pk}/change/").content.decode()
+
+    assert "SECRET_TOK" in row.request["url"]  # what is sent
+    assert "SECRET_TOK" not in str(stored)  # what is stored
+    assert "SECRET_TOK" not in page
+    assert "access_token=%5Bhidden%5D" in page
+    assert "MobileAppInstall" in page
