@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from hazelnut.secrets import EncryptedJSONField
@@ -43,6 +44,16 @@ class PostbackEventMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_kind} {self.source_event_name} -> {self.network_event_name}"
+
+    def clean(self) -> None:
+        if self.event_kind == EventKind.CUSTOM and not self.source_event_name:
+            raise ValidationError(
+                {"source_event_name": "A custom event map needs the event name the app sends."}
+            )
+        if self.event_kind not in (EventKind.CUSTOM, EventKind.PAYMENT) and self.source_event_name:
+            raise ValidationError(
+                {"source_event_name": "Only custom and payment events are picked by name."}
+            )
 
 
 class Delivery(models.Model):

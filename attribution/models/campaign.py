@@ -33,7 +33,17 @@ class NetworkAccount(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="network_accounts")
     network = models.ForeignKey(AdNetwork, on_delete=models.PROTECT, related_name="accounts")
     account_id = models.CharField(max_length=128, blank=True)
-    credentials = EncryptedJSONField(blank=True, default=dict)
+    credentials = EncryptedJSONField(
+        blank=True,
+        default=dict,
+        help_text=(
+            "A JSON object. Meta: dataset_id, access_token (optional test_event_code). Google "
+            "Ads: dev_token, link_id. TikTok: access_token, tiktok_app_id. Snapchat: "
+            "snap_app_id, access_token. Apple Search Ads needs none. Optional for tests and "
+            "proxies: endpoint (a host the network's API path is appended to) and, for Apple "
+            "and Google attribution lookups, base_url (the full lookup URL)."
+        ),
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -35,8 +35,9 @@ class Project(models.Model):
     webhook_signing_secret = EncryptedTextField(
         blank=True,
         help_text=(
-            "Signs each webhook: X-Hazelnut-Signature is sha256=<hex HMAC-SHA256 of "
-            "'<X-Hazelnut-Timestamp>.<body>'>. Never sent; empty sends no signature."
+            "Signs each webhook: X-Hazelnut-Signature is sha256= followed by the hex HMAC-SHA256, "
+            "under this secret, of the X-Hazelnut-Timestamp value, a dot and the raw body. Never "
+            "sent; empty sends no signature."
         ),
     )
     revenuecat_token_digest = models.CharField(

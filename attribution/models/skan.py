@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from attribution.models.project import Project
@@ -15,11 +18,35 @@ class SkanConfig(models.Model):
     """
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="skan_config")
-    rules = models.JSONField(default=list, blank=True)
+    rules = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            'A list of rules such as {"event": "payment", "min_revenue": 9.99, "fine": 40, '
+            '"coarse": "high", "lock": true}: event is signup, payment or a custom event name; '
+            "fine 0-63; coarse low, medium or high; the highest matching fine value wins."
+        ),
+    )
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"SKAN schema of {self.project}"
+
+    def clean(self) -> None:
+        from attribution.events.skan import parse_rule
+
+        rules: Any = self.rules
+        if not isinstance(rules, list):
+            raise ValidationError({"rules": "Rules must be a JSON list of objects."})
+        for number, rule in enumerate(rules, start=1):
+            try:
+                if not isinstance(rule, dict):
+                    raise TypeError("not an object")
+                parse_rule(rule)
+            except KeyError as missing:
+                raise ValidationError({"rules": f"Rule {number} lacks {missing}."}) from None
+            except (TypeError, ValueError) as error:
+                raise ValidationError({"rules": f"Rule {number}: {error}."}) from None
 
 
 class SkanPostback(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from attribution.events import skan
 from attribution.models import Project, SkanConfig
@@ -56,3 +57,22 @@ def test_project_config_is_read(project: Project) -> None:
     assert skan.for_project(project.pk, "signup")["fine_conversion_value"] == 4
     SkanConfig.objects.filter(project=project).update(active=False)
     assert skan.for_project(project.pk, "signup") == {}
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ([{"event": "payment", "fine": 99}], "Rule 1: fine conversion value must be within 0-63."),
+        ([{"fine": 5}], "Rule 1 lacks 'event'."),
+        ({"event": "signup"}, "Rules must be a JSON list of objects."),
+        ([{"event": "signup", "fine": 1, "coarse": "huge"}], "Rule 1: coarse conversion value"),
+        ([{"event": "payment", "fine": 1, "min_revenue": "abc"}], "min_revenue must be a number"),
+    ],
+)
+def test_a_config_with_a_bad_rule_is_refused_when_saved(
+    project: Project, rules: object, message: str
+) -> None:
+    config = SkanConfig(project=project, rules=rules)
+    with pytest.raises(ValidationError) as refused:
+        config.full_clean()
+    assert message in refused.value.message_dict["rules"][0]

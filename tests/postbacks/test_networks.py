@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from attribution.events import facts
@@ -376,3 +377,31 @@ def test_webhook_body_carries_the_networks_ad_details(
         "ad_group_id": "ag-5",
         "ad_group_name": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "refused"),
+    [
+        ("install", "weird", True),
+        ("signup", "x", True),
+        ("custom", "", True),
+        ("custom", "cart_added", False),
+        ("payment", "", False),
+        ("payment", "PRO_PLAN", False),
+    ],
+)
+def test_an_event_map_names_a_source_event_only_where_it_picks_one(
+    project: Project, kind: str, source: str, refused: bool
+) -> None:
+    row = PostbackEventMap(
+        project=project,
+        network=network("META"),
+        event_kind=kind,
+        source_event_name=source,
+        network_event_name="Y",
+    )
+    if refused:
+        with pytest.raises(ValidationError):
+            row.full_clean()
+    else:
+        row.full_clean()
