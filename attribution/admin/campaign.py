@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
@@ -43,6 +45,30 @@ class NetworkAccountAdmin(admin.ModelAdmin):
     )
 
 
+def _https_urls(field: models.Field[Any, Any], **options: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        options.setdefault("assume_scheme", "https")
+    return field.formfield(**options)
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = "__all__"  # noqa: DJ007  (the admin's fieldsets choose what is shown)
+        formfield_callback = _https_urls
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        project, listings = cleaned.get("project"), cleaned.get("store_listings")
+        if project is not None and listings is not None:
+            foreign = [app for app in listings if app.project_id != project.pk]
+            if foreign:
+                raise forms.ValidationError(
+                    {"store_listings": f"{foreign[0]} belongs to another project."}
+                )
+        return cleaned
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     list_display = (
@@ -65,6 +91,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "display_id",
         "ad_network_campaign_id",
     )
+    form = CampaignForm
     filter_horizontal = ("store_listings",)
     date_hierarchy = "created_at"
     fieldsets = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 
 from attribution.models.project import App, Domain, Project
@@ -59,7 +60,16 @@ class NetworkAccount(models.Model):
 
 class Campaign(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="campaigns")
-    display_id = models.CharField(max_length=64, unique=True, help_text="The id in the link.")
+    display_id = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_-]+$", "Only letters, digits, '-' and '_' (it is a URL path)."
+            )
+        ],
+        help_text="The id in the link.",
+    )
     name = models.CharField(max_length=200)
     network = models.ForeignKey(
         AdNetwork, null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns"
@@ -67,7 +77,15 @@ class Campaign(models.Model):
     domain = models.ForeignKey(Domain, null=True, blank=True, on_delete=models.SET_NULL)
     store_listings = models.ManyToManyField(App, blank=True, related_name="campaigns")
 
-    deeplink = models.CharField(max_length=1000, blank=True)
+    deeplink = models.CharField(
+        max_length=1000,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", "A URL with a scheme, such as myapp://promo."
+            )
+        ],
+    )
     website = models.URLField(blank=True, max_length=1000, help_text="Link for desktop users.")
     android_web_redirect = models.URLField(blank=True, max_length=1000)
     ios_web_redirect = models.URLField(blank=True, max_length=1000)
