@@ -33,6 +33,7 @@ from django.db import transaction
 from attribution import clickstore, finish
 from attribution.contracts import InstallMessage
 from attribution.engine import binding, claims, coalescer, locks, rounds, rows
+from attribution.events.facts import app_version_of
 from attribution.identifiers import short_id
 from attribution.models import Install, Project
 from attribution.referrer import parse_play_referrer, referrer_text
@@ -321,6 +322,7 @@ def context_for(install: Install) -> InstallContext:
         device_data=data,
         referrer=parse_play_referrer(referrer_text(data), data),
         windows=windows_of(install.project),
+        app_version=app_version_of(install),
     )
 
 

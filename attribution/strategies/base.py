@@ -53,6 +53,7 @@ class InstallContext:
     device_data: dict[str, Any]
     referrer: PlayReferrer
     windows: Windows
+    app_version: str = ""  # init's app_version, else the SDK's device_data version
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ class GoogleAdsApi:
             "rdid": context.gaid or "00000000-0000-0000-0000-000000000000",
             "id_type": "advertisingid",
             "lat": "0" if context.gaid else "1",
-            "app_version": str(context.device_data.get("version") or ""),
+            "app_version": context.app_version,
             "os_version": context.os_version,
             "sdk_version": "hazelnut-1",
             "timestamp": f"{context.at.timestamp():.6f}",

@@ -189,6 +189,7 @@ def test_google_ads_api_claim(
     assert query["id_type"] == ["advertisingid"]
     assert query["lat"] == ["0"]
     assert query["dev_token"] == ["dt"]
+    assert (query["app_version"], query["os_version"]) == (["1.0.0"], ["14"])  # init's app_version
     install = Install.objects.get(install_instance_id="inst-gapi")
     assert install.source == "google_ads_api"
     assert install.campaign == app_campaign
