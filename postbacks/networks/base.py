@@ -67,6 +67,15 @@ def hashed(value: str) -> str:
     return value.lower() if is_sha256(value.lower()) else sha256(value)
 
 
+def phone_digits(phone: str) -> str:
+    """A phone number as Meta hashes it: digits only, country code included, no leading zeros
+    (an already hashed value is kept)."""
+    phone = phone.strip()
+    if is_sha256(phone.lower()):
+        return phone.lower()
+    return "".join(ch for ch in phone if ch.isdigit()).lstrip("0")
+
+
 def event_time(
     install: InstallFacts, event: EventFacts | None, frozen_at: dt.datetime
 ) -> dt.datetime:

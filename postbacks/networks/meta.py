@@ -91,6 +91,8 @@ class MetaClient:
             user_data["external_id"] = [base.hashed(event.user_id)]
         if event is not None and event.user.get("email"):
             user_data["em"] = [base.hashed(event.user["email"])]
+        if event is not None and (phone := base.phone_digits(event.user.get("phone", ""))):
+            user_data["ph"] = [base.hashed(phone)]
         item: dict[str, Any] = {
             "event_name": context.network_event_name,
             "event_time": base.unix(happened),

@@ -4,8 +4,10 @@ the network's own way of saying no."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -405,3 +407,22 @@ def test_an_event_map_names_a_source_event_only_where_it_picks_one(
             row.full_clean()
     else:
         row.full_clean()
+
+
+def test_meta_hashes_the_users_email_and_phone_as_meta_normalises_them(
+    make_install: Callable[..., Install],
+) -> None:
+    install = _facts_at(make_install(instance="inst-ph"))
+    noon = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+    signup = replace(
+        _payment_event(install, noon),
+        kind="signup",
+        amount=None,
+        user={"email": " Ada@Example.com ", "phone": "+1 (650) 555-0100"},
+    )
+    request = meta.CLIENT.build(install, signup, _meta_context(noon))
+
+    assert isinstance(request, FrozenRequest)
+    user = json.loads(request.body)["data"][0]["user_data"]
+    assert user["em"] == [hashlib.sha256(b"ada@example.com").hexdigest()]
+    assert user["ph"] == [hashlib.sha256(b"16505550100").hexdigest()]
