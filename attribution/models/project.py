@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from hazelnut import secrets
@@ -122,6 +123,16 @@ class App(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
+
+    def clean(self) -> None:
+        # Apple's SKAN postbacks name the app only by this id: it must lead to one project.
+        if self.platform == Platform.IOS and self.store_id:
+            taken = App.objects.filter(platform=Platform.IOS, store_id=self.store_id)
+            if taken.exclude(project_id=self.project_id).exists():
+                raise ValidationError(
+                    {"store_id": "Another project has this App Store id; SKAN postbacks "
+                     "could not tell the two apart."}
+                )  # fmt: skip
 
     def store_link(self) -> str:
         if self.store_url:

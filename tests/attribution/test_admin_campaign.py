@@ -1,8 +1,9 @@
-"""The campaign admin refuses what would make a link that cannot work."""
+"""The campaign and app admin refuse what would make links or SKAN postbacks go wrong."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from attribution.admin.campaign import CampaignForm
 from attribution.models import App, Platform, Project
@@ -57,3 +58,19 @@ def test_another_projects_store_listing_is_refused(project: Project) -> None:
 
     assert not form.is_valid()
     assert "belongs to another project" in form.errors["store_listings"][0]
+
+
+def test_an_app_store_id_belongs_to_one_project(project: Project) -> None:
+    App.objects.create(
+        project=project, platform=Platform.IOS, name="A", bundle_id="com.a", store_id="123"
+    )
+    other, _ = Project.new("Other")
+    other.save()
+    twin = App(project=other, platform=Platform.IOS, name="B", bundle_id="com.b", store_id="123")
+
+    with pytest.raises(ValidationError) as refused:
+        twin.full_clean()
+    assert "Another project has this App Store id" in refused.value.message_dict["store_id"][0]
+    App(
+        project=project, platform=Platform.IOS, name="A2", bundle_id="com.a2", store_id="123"
+    ).full_clean()
