@@ -38,6 +38,11 @@ def redis_socket(state_dir: Path) -> Path:
     raise RuntimeError(f"embedded Redis did not start; see {log}")
 
 
+def running(state_dir: Path) -> bool:
+    """Whether the embedded Redis of `state_dir` answers (whoever started it)."""
+    return _answers(state_dir / "redis.sock")
+
+
 def _answers(socket: Path) -> bool:
     if not socket.exists():
         return False

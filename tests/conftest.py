@@ -10,6 +10,7 @@ from django.db import connections
 
 from attribution.models import Project
 from hazelnut import embedded
+from hazelnut.settings.runtime import STATE_DIR
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,10 +46,20 @@ def project(project_with_key: tuple[Project, str]) -> Project:
     return project_with_key[0]
 
 
+_STATE_REDIS_WAS_UP = pytest.StashKey[bool]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STATE_REDIS_WAS_UP] = embedded.running(STATE_DIR)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Stop the embedded Redis this run started, so no daemon outlives the tests."""
+    """Stop the embedded Redis servers this run started, so no daemon outlives the tests: its
+    own, and the one of its state directory that a command run by a test may have started."""
     for state_dir in list(embedded.started_here):
         embedded.stop(state_dir)
+    if not session.config.stash.get(_STATE_REDIS_WAS_UP, True):
+        embedded.stop(STATE_DIR)
 
 
 _KAFKA_DESELECTED = pytest.StashKey[int]()
