@@ -36,3 +36,14 @@ def client_ip(meta: Mapping[str, str], trusted_proxies: int) -> str | None:
     if len(forwarded) < trusted_proxies:
         return normalize_ip(forwarded[0]) if forwarded else peer
     return normalize_ip(forwarded[-trusted_proxies]) or peer
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address (IPv6 in brackets or not) is this machine's loopback."""
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

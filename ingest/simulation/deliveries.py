@@ -9,7 +9,6 @@ map does not ask for attributed users only. A custom event counts under the map 
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from attribution.models import CustomEvent, Install, NetworkAccount, Payment, UserIdentity
+from hazelnut.net import is_loopback_host
 from postbacks.fanout import DEFAULT_NAMES
 from postbacks.models import Delivery, EventKind, PostbackEventMap
 from postbacks.networks import CLIENTS
@@ -57,13 +57,7 @@ def off_machine(project_id: int, since: datetime) -> list[str]:
 def _loopback(url: str) -> bool:
     if not url:
         return True  # a skipped delivery sends nothing
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def expected(project_id: int, installs: Iterable[Install], since: datetime) -> dict[str, list[str]]:

@@ -43,6 +43,20 @@ def _drive(sender: batcher.Batcher, delivery_id: int) -> None:
             return
 
 
+def _hold_records(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make the sender's rounds wait to write answered tries until the returned event is set."""
+    gate = threading.Event()
+    record = attempts.record
+
+    def held_record(settled: list[attempts.Settled], now: object) -> None:
+        if settled:
+            gate.wait(10)
+        record(settled, now)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(attempts, "record", held_record)
+    return gate
+
+
 def _installs(
     project: Project, make_install: Callable[..., Install], url: str, n: int
 ) -> list[int]:
@@ -99,15 +113,7 @@ def test_a_task_is_answered_before_its_attempt_is_written_and_close_writes_it(
     sender: batcher.Batcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    gate = threading.Event()
-    record = attempts.record
-
-    def held_record(settled: list[attempts.Settled], now: object) -> None:
-        if settled:
-            gate.wait(10)
-        record(settled, now)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(attempts, "record", held_record)
+    gate = _hold_records(monkeypatch)
     with receivers.serve(receivers.ok) as hook:
         (pk,) = _installs(project, make_install, hook.url + "/hook", 1)
         assert sender.submit(pk).result(timeout=10) is None
@@ -130,15 +136,7 @@ def test_a_recorded_submit_is_answered_only_after_its_attempt_is_written(
     sender: batcher.Batcher,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    gate = threading.Event()
-    record = attempts.record
-
-    def held_record(settled: list[attempts.Settled], now: object) -> None:
-        if settled:
-            gate.wait(10)
-        record(settled, now)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(attempts, "record", held_record)
+    gate = _hold_records(monkeypatch)
     with receivers.serve(receivers.ok) as hook:
         (pk,) = _installs(project, make_install, hook.url + "/hook", 1)
         waiter = sender.submit(pk, recorded=True)

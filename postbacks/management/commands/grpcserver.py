@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from argparse import ArgumentParser
 from typing import Any
 
@@ -10,6 +9,7 @@ import structlog
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from hazelnut.net import is_loopback_host
 from proto import server as grpc_server
 
 log = structlog.get_logger(__name__)
@@ -34,10 +34,4 @@ class Command(BaseCommand):
 
 
 def _loopback(address: str) -> bool:
-    host = address.rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(address.rsplit(":", 1)[0])
